@@ -129,7 +129,7 @@ class EnrichedEvent:
     dates: list[TemporalExpression]
     places: list[Place]
     focus: Focus
-    story: StoryVerdict
+    story: StoryVerdict | None  # None until the dedup stage has decided
     pipeline: PipelineInfo
     extra: dict[str, Any] = field(default_factory=dict)
 

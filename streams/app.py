@@ -1,0 +1,113 @@
+"""The Faust app: topics, the dedup table and two agents. Wiring only; the stages live elsewhere.
+
+wire.articles --enrich--> wire.stories (1 partition) --decide--> wire.enriched
+      \\                                                  /
+       `--------------- rejected ---> wire.deadletter <-'
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import faust
+from faust.types import EventT
+
+from streams import pipeline
+from streams.brokers import create_topics
+from streams.deadletter import DeadLetter, Rejected
+from streams.dedup import StoryIndex
+from streams.settings import Settings
+
+settings = Settings.from_env()
+
+
+class NewswireApp(faust.App):
+    """A Faust app that creates its topics with their partition counts before anything connects."""
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        # The embedded broker auto-creates unknown topics with 4 partitions; declare ours first.
+        await create_topics(settings.bootstrap, all_topics(settings), topic_configs(settings))
+
+
+def all_topics(conf: Settings) -> dict[str, int]:
+    """Return every topic the worker uses, the dedup changelog included, with its partitions."""
+    return {**conf.topic_partitions(), changelog_topic(conf): 1}
+
+
+def changelog_topic(conf: Settings) -> str:
+    return f"{conf.app_id}-story-index-changelog"
+
+
+def topic_configs(conf: Settings) -> dict[str, dict[str, str]]:
+    """Return per-topic configs: room for large rejected inputs, a compacted changelog."""
+    large = {"max.message.bytes": str(conf.max_message_bytes)}
+    return {
+        conf.input_topic: large,
+        conf.deadletter_topic: large,
+        changelog_topic(conf): {"cleanup.policy": "compact"},
+    }
+
+
+app = NewswireApp(
+    settings.app_id,
+    broker=settings.broker,
+    key_serializer="raw",
+    value_serializer="raw",
+    store=settings.store,
+    datadir=settings.data_dir,
+    web_enabled=settings.web_port > 0,
+    web_port=settings.web_port or 6066,
+    web_bind="127.0.0.1",
+    broker_session_timeout=settings.session_timeout,
+    broker_heartbeat_interval=settings.session_timeout / 4,
+    topic_disable_leader=True,
+    topic_partitions=settings.partitions,
+    producer_max_request_size=settings.max_message_bytes,
+    consumer_max_fetch_size=settings.max_message_bytes,
+    consumer_auto_offset_reset="earliest",
+)
+articles = app.topic(settings.input_topic, partitions=settings.partitions)
+stories = app.topic(settings.stories_topic, partitions=1)
+enriched = app.topic(settings.output_topic, partitions=settings.partitions)
+deadletter = app.topic(settings.deadletter_topic, partitions=1)
+story_index = app.Table("story-index", partitions=1, key_type=str, value_type=bytes)
+
+
+@app.agent(articles)
+async def enrich(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Annotate each article (ingest, dates, places, fingerprint) and pass it to the dedup agent."""
+    async for event in stream.events():
+        message = event.message
+        ingested_at = datetime.fromtimestamp(message.timestamp, UTC)
+        try:
+            article_id, pending = pipeline.annotate(
+                message.value or b"", ingested_at, max_body_bytes=settings.max_body_bytes
+            )
+        except Rejected as error:
+            await send_dead_letter(error, event)
+        else:
+            await stories.send(key=article_id.encode(), value=pending)
+        yield None  # always yield: an agent that swallows a message makes agent.put() hang
+
+
+@app.agent(stories)
+async def decide(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Give each annotated article its story verdict and publish the enriched event."""
+    index = StoryIndex(story_index, window_hours=settings.dedup_window_hours)
+    async for event in stream.events():
+        try:
+            article_id, value = pipeline.decide(event.message.value or b"", index)
+        except Rejected as error:
+            await send_dead_letter(error, event)
+        else:
+            await enriched.send(key=article_id.encode(), value=value)
+        yield None
+
+
+async def send_dead_letter(error: Rejected, event: EventT) -> None:
+    """Send the rejected message, with its reason and origin, to the dead-letter topic."""
+    message = event.message
+    letter = DeadLetter.of(error, message.value or b"", message.topic, message.partition, message.offset)
+    await deadletter.send(key=message.key, value=letter.to_json(), headers=letter.headers())

@@ -1,0 +1,85 @@
+"""The stages composed: the same code runs in the Faust agents and in `newswire enrich`.
+
+Two steps, because deduplication needs one global view while everything else spreads across
+partitions: `annotate` (ingest, dates, places, the dedup fingerprint: pure, parallel) and
+`decide` (the story verdict from the global index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import orjson
+
+from streams import __version__, dates, dedup, places
+from streams.deadletter import Rejected
+from streams.ingest import parse_article
+from streams.records import EnrichedEvent, PipelineInfo
+
+T = TypeVar("T")
+
+
+def annotate(raw: bytes, ingested_at: datetime, *, max_body_bytes: int = 1_000_000) -> tuple[str, bytes]:
+    """Return (article id, pending record) for `raw`: the event, its story undecided, and its fingerprint.
+
+    Raises `Rejected` when `raw` holds no article or a stage fails on it.
+    """
+    article = parse_article(raw, max_body_bytes=max_body_bytes)
+    published = _stage("dates", dates.publication_time, article, ingested_at)
+    found = _stage("dates", dates.find_dates, article, published)
+    named, focus = _stage("places", places.resolve_places, article)
+    fingerprint = _stage(
+        "dedup",
+        dedup.fingerprint,
+        article,
+        published.value,
+        [place.geonameid for place in named],
+        [date.value for date in found],
+    )
+    event = EnrichedEvent(
+        id=article.id,
+        body=article.body,
+        source=article.source,
+        url=article.url,
+        headline=article.headline,
+        dateline=article.dateline,
+        language=article.language or "und",
+        published=published,
+        dates=found,
+        places=named,
+        focus=focus,
+        story=None,
+        pipeline=PipelineInfo(version=__version__, enriched_at=iso_utc(ingested_at)),
+        extra=article.extra,
+    )
+    return article.id, orjson.dumps({"event": event, "fingerprint": fingerprint})
+
+
+def decide(pending: bytes, index: dedup.StoryIndex) -> tuple[str, bytes]:
+    """Return the finished event for a pending record, as (article id, JSON bytes)."""
+    try:
+        record = orjson.loads(pending)
+        event = record["event"]
+        fingerprint = dedup.StoryFingerprint.from_json(record["fingerprint"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise Rejected("InvalidPendingRecord", f"not a pending record: {error}", stage="dedup") from None
+    verdict = _stage("dedup", index.check, fingerprint)
+    event["story"] = verdict
+    return event["id"], orjson.dumps(event)
+
+
+def iso_utc(moment: datetime) -> str:
+    """Return `moment` as ISO 8601 in UTC with a Z, to the millisecond."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _stage(name: str, function: Callable[..., T], *args: object) -> T:
+    """Run one stage; a crash on one article becomes that article's dead letter, not the agent's end."""
+    try:
+        return function(*args)
+    except Rejected:
+        raise
+    except Exception as error:
+        raise Rejected(type(error).__name__, f"{name} stage failed: {error}", stage=name) from error

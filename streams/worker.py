@@ -1,0 +1,91 @@
+"""Run the Faust worker: in this process (`newswire worker`) or as a child process (`newswire run`, tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Self
+
+
+def run_worker(log_level: str = "info") -> None:
+    """Run the Faust worker in this process until it is stopped (SIGTERM or Ctrl-C)."""
+    from streams.app import app, settings  # the app reads its settings from the environment
+
+    argv = ["newswire", "worker", "-l", log_level]
+    if settings.web_port:
+        argv += ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
+    else:
+        argv += ["--without-web"]  # Faust's CLI would otherwise bind 0.0.0.0:6066
+    sys.argv = argv
+    app.main()
+
+
+class WorkerProcess:
+    """A Faust worker in a child process, configured by NEWSWIRE_* variables; stops by itself."""
+
+    def __init__(self, env: dict[str, str], *, log_level: str = "info", log_path: Path | None = None):
+        self.env = {**os.environ, **env}
+        self.log_level = log_level
+        self.log_path = log_path or Path(tempfile.mkstemp(prefix="newswire-worker-", suffix=".log")[1])
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Self:
+        """Start the worker; return at once (the worker joins its group in the background)."""
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker", "-l", self.log_level],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """Stop gracefully (SIGTERM), then kill after `timeout` seconds; return the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return self.kill()
+
+    def kill(self) -> int | None:
+        """Kill the worker at once (SIGKILL to its process group), as a crash would."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait()
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        """Return the last lines of the worker's log, for error messages."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until the worker logs that it is ready, or raise with its log tail."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "Ready" in self.log_path.read_text(errors="replace"):
+                return
+            if not self.running():
+                raise RuntimeError(f"worker exited early:\n{self.log_tail()}")
+            time.sleep(0.1)
+        raise TimeoutError(f"worker not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
