@@ -148,6 +148,26 @@ def _log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty log)"
 
 
+def _temporary_workdir(prefix: str) -> Path:
+    """Return a new temporary directory owned by this process, after deleting orphaned ones.
+
+    A parent killed with SIGKILL takes its broker down (parent-death signal) but cannot delete
+    the broker's temporary directory: the next start does, when its owner is gone.
+    """
+    root = Path(tempfile.gettempdir())
+    for stale in root.glob(f"{prefix}*"):
+        try:
+            owner = int((stale / "owner.pid").read_text())
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except (OSError, ValueError):
+            pass  # not ours, or just being created: leave it
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    (workdir / "owner.pid").write_text(str(os.getpid()))
+    return workdir
+
+
 class Broker:
     """A Kafka-protocol broker in a child process on 127.0.0.1.
 
@@ -213,7 +233,11 @@ class Broker:
         if self.running:
             return self
         began = time.monotonic()
-        self._prepare()
+        try:
+            self._prepare()
+        except BaseException:
+            self._cleanup()
+            raise
         attempts = 1 if self._fixed_ports else 3
         for attempt in range(1, attempts + 1):
             self._spawn()
@@ -400,7 +424,7 @@ class EmbeddedBroker(Broker):
     def _prepare(self) -> None:
         self.binary = tansu_binary()
         if self.workdir is None:
-            self.workdir = Path(tempfile.mkdtemp(prefix="newswire-tansu-"))
+            self.workdir = _temporary_workdir("newswire-tansu-")
         if self.port is None:
             self._choose_ports()
 
@@ -603,7 +627,7 @@ class ApacheKafka(Broker):
         if not log4j.is_file() or log4j.read_text() != _LOG4J2:
             log4j.write_text(_LOG4J2)
         if self.workdir is None:
-            self.workdir = Path(tempfile.mkdtemp(prefix="newswire-kafka-"))
+            self.workdir = _temporary_workdir("newswire-kafka-")
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.properties_path.is_file() and not self._fixed_ports:
             # Existing data: its controller endpoint is recorded in the metadata log, keep the ports.
