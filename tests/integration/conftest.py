@@ -80,6 +80,12 @@ def broker_pool() -> Iterator[BrokerPool]:
         pool.close()
 
 
+@pytest.fixture(scope="session")
+def broker_kinds() -> list[str]:
+    """Return the broker kinds this run tests (NEWSWIRE_TEST_BROKERS, default all)."""
+    return list(_SELECTED)
+
+
 @pytest.fixture(scope="session", params=KINDS, ids=KINDS)
 def broker(request: pytest.FixtureRequest, broker_pool: BrokerPool) -> Broker:
     """Return a running broker: each test using it runs once per kind."""

@@ -130,7 +130,9 @@ async def test_produce_and_consume_back(broker: Broker, topic_prefix: str) -> No
     assert len({r.partition for r in records}) > 1
 
 
-async def test_kafka_restart_keeps_data_ports_and_offsets(tmp_path: Path) -> None:
+async def test_kafka_restart_keeps_data_ports_and_offsets(tmp_path: Path, broker_kinds: list[str]) -> None:
+    if "kafka" not in broker_kinds:
+        pytest.skip("kafka not selected")
     topic, group = "restart.records", "restart-group"
     kafka = ApacheKafka(data_dir=tmp_path / "kafka")
     with kafka:
@@ -182,8 +184,8 @@ async def _committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
 
 
 @pytest.mark.parametrize("kind", ["embedded", "kafka"])
-def test_start_stop_times_and_cleanup(kind: str) -> None:
-    if kind not in os.environ.get("NEWSWIRE_TEST_BROKERS", "embedded,kafka"):
+def test_start_stop_times_and_cleanup(kind: str, broker_kinds: list[str]) -> None:
+    if kind not in broker_kinds:
         pytest.skip(f"{kind} not selected")
     broker = start_broker(kind)
     workdir, port, pid = broker.workdir, broker.port, broker.pid
