@@ -625,7 +625,10 @@ class ApacheKafka(Broker):
         home = self.libs.parent
         log4j = home / "log4j2.yaml"
         if not log4j.is_file() or log4j.read_text() != _LOG4J2:
-            log4j.write_text(_LOG4J2)
+            # Atomically: another session's JVM may be reading it right now.
+            partial = log4j.with_name(f".log4j2.{os.getpid()}.yaml")
+            partial.write_text(_LOG4J2)
+            partial.replace(log4j)
         if self.workdir is None:
             self.workdir = _temporary_workdir("newswire-kafka-")
         self.workdir.mkdir(parents=True, exist_ok=True)
