@@ -1,0 +1,255 @@
+"""Benchmark the dedup stage on Reuters-21578: accuracy of its links, speed, and state size.
+
+Streams every story with a body through `fingerprint` + `StoryIndex.check` in NEWID order (the
+order the corpus ran in), publication time from DATE, and compares the index's duplicate and
+update links with
+  1. an exhaustive offline comparison: `relate` on the *full* shingle and figure sets of every pair
+     published within the window (no sampling, no candidate lists), i.e. what the streaming index
+     misses or adds through sampling, candidate selection and arrival order;
+  2. the hand-labelled candidate pairs in bench/data/dedup_pairs.jsonl.
+Prints one table. Run: .venv/bin/python bench/bench_dedup.py [--limit N] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from streams import dedup
+from streams.records import Article, StoryVerdict
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "reuters21578"
+PAIRS = Path(__file__).resolve().parent / "data" / "dedup_pairs.jsonl"
+LINKS = ("duplicate", "update")
+_STORY = re.compile(r'<REUTERS[^>]*NEWID="(\d+)"[^>]*>(.*?)</REUTERS>', re.S)
+_DATE = re.compile(r"(\d+)-([A-Z]{3})-(\d{4})\s+(\d+):(\d\d):(\d\d)")
+
+
+@dataclass(slots=True)
+class Story:
+    newid: str
+    title: str | None
+    date: str  # ISO 8601
+    body: str
+
+
+def _field(tag: str, text: str) -> str | None:
+    found = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.S)
+    return html.unescape(found.group(1)) if found else None
+
+
+def _iso(stamp: str) -> str:
+    """Return a Reuters DATE ("26-FEB-1987 15:01:01.79") as ISO 8601; a few stamps have hours > 23."""
+    day, month, year, hour, minute, second = _DATE.match(stamp.strip()).groups()
+    moment = datetime.strptime(
+        f"{day}-{month}-{year} {min(int(hour), 23)}:{minute}:{second}", "%d-%b-%Y %H:%M:%S"
+    )
+    return moment.isoformat()
+
+
+def load(folder: Path) -> list[Story]:
+    """Return every story with a body, in NEWID order."""
+    stories = []
+    for path in sorted(folder.glob("reut2-*.xml")):
+        for match in _STORY.finditer(path.read_text(encoding="latin-1")):
+            text = match.group(2)
+            body = _field("BODY", text)
+            if body and body.strip():
+                stories.append(Story(match.group(1), _field("TITLE", text), _iso(_field("DATE", text)), body))
+    stories.sort(key=lambda s: int(s.newid))
+    return stories
+
+
+def article(story: Story) -> Article:
+    return Article(id=story.newid, body=story.body, headline=story.title, language="en")
+
+
+def stream(stories: list[Story], window_hours: float) -> tuple[dict[str, StoryVerdict], dict[str, float]]:
+    """Return the verdicts of the streaming index and its timings and state figures."""
+    fingerprints = []
+    started = time.perf_counter()
+    for story in stories:
+        fingerprints.append(dedup.fingerprint(article(story), story.date, [], []))
+    fingerprint_s = time.perf_counter() - started
+    # The fingerprint crosses a topic as JSON: decode it as the dedup agent does.
+    wire = [orjson.dumps(fp) for fp in fingerprints]
+    state: dict[str, bytes] = {}
+    index = dedup.StoryIndex(state, window_hours=window_hours)
+    verdicts: dict[str, StoryVerdict] = {}
+    sizes, peak_entries, check_s = [], 0, 0.0
+    for number, raw in enumerate(wire, 1):
+        started = time.perf_counter()
+        fp = dedup.StoryFingerprint.from_json(orjson.loads(raw))
+        verdicts[fp.article_id] = index.check(fp)
+        check_s += time.perf_counter() - started
+        if number % 250 == 0 and len(index):
+            total = sum(len(k) + len(v) for k, v in state.items())
+            sizes.append(total / len(index))
+            peak_entries = max(peak_entries, len(index))
+    n = len(stories)
+    return verdicts, {
+        "fingerprint_ms": 1000 * fingerprint_s / n,
+        "check_ms": 1000 * check_s / n,
+        "state_mean": float(np.mean(sizes)) if sizes else 0.0,
+        "state_max": float(np.max(sizes)) if sizes else 0.0,
+        "peak_entries": peak_entries,
+        "wire_bytes": float(np.mean([len(w) for w in wire])),
+    }
+
+
+def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
+    """Return the unsampled sketch of a story (every shingle, every figure) and its publication time."""
+    text_article = article(story)
+    words, figures = dedup.tokens(dedup.prose(text_article))
+    shingles = dedup.shingle_hashes(words)
+    numbers = np.unique(np.fromiter((dedup._hash32(f) for f in set(figures)), dtype=np.uint32))
+    marker = dedup.find_marker(story.title, story.body)
+    sketch = dedup.Sketch(len(shingles), dedup.FULL_CUT, shingles, dedup.FULL_CUT, numbers, marker)
+    return sketch, dedup.parse_time(story.date) or 0.0
+
+
+def exhaustive(
+    stories: list[Story], window_hours: float, overlap: float = 0.5
+) -> tuple[dict[str, set[str]], int]:
+    """Return, for each story, the earlier stories (stream order) within the window it is a version of.
+
+    All pairs sharing at least `overlap` of the smaller shingle set are compared (prefix filtering:
+    such a pair shares one of the smaller set's rarest (1 - overlap) * n + 1 shingles), which is
+    every pair `relate` can link. Also returns how many pairs were compared.
+    """
+    sketches = [full_sketch(s) for s in stories]
+    frequency: Counter[int] = Counter()
+    for sketch, _ in sketches:
+        frequency.update(sketch.sample.tolist())
+    prefix_index: dict[int, list[int]] = defaultdict(list)
+    full_index: dict[int, list[int]] = defaultdict(list)
+    prefixes = []
+    for position, (sketch, _) in enumerate(sketches):
+        shingles = sorted(sketch.sample.tolist(), key=lambda h: (frequency[h], h))
+        prefix = shingles[: len(shingles) - int(np.ceil(overlap * len(shingles))) + 1]
+        prefixes.append(prefix)
+        for h in prefix:
+            prefix_index[h].append(position)
+        for h in shingles:
+            full_index[h].append(position)
+    window = window_hours * 3600
+    partners: dict[str, set[str]] = defaultdict(set)
+    compared = 0
+    for b, (sketch, ts) in enumerate(sketches):
+        candidates: set[int] = set()
+        for h in sketch.sample.tolist():  # b larger: some earlier a's prefix shingle is in b
+            candidates.update(a for a in prefix_index.get(h, ()) if a < b)
+        for h in prefixes[b]:  # b smaller: one of b's prefix shingles is in a
+            candidates.update(a for a in full_index.get(h, ()) if a < b)
+        for a in candidates:
+            old, old_ts = sketches[a]
+            if abs(ts - old_ts) > window:
+                continue
+            compared += 1
+            if dedup.relate(sketch, old) is not None:
+                partners[stories[b].newid].add(stories[a].newid)
+    return partners, compared
+
+
+def ratio(part: int, whole: int) -> str:
+    return f"{part / whole:.3f}" if whole else "n/a"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N stories (quick runs)")
+    parser.add_argument("--window-hours", type=float, default=72.0)
+    parser.add_argument("--no-exhaustive", action="store_true")
+    args = parser.parse_args()
+
+    stories = load(args.data)
+    if args.limit:
+        stories = stories[: args.limit]
+    verdicts, figures = stream(stories, args.window_hours)
+    rows: list[tuple[str, str]] = []
+    per_article = figures["fingerprint_ms"] + figures["check_ms"]
+    rows += [
+        ("stories streamed (NEWID order)", f"{len(stories):,}"),
+        ("fingerprint per article (ms)", f"{figures['fingerprint_ms']:.3f}"),
+        ("check per article, JSON decode included (ms)", f"{figures['check_ms']:.3f}"),
+        ("dedup stage per article (ms)", f"{per_article:.3f}"),
+        ("throughput, one core (articles/s)", f"{1000 / per_article:,.0f}"),
+        ("fingerprint on the wire, JSON (bytes, mean)", f"{figures['wire_bytes']:.0f}"),
+        ("state per indexed article (bytes, mean)", f"{figures['state_mean']:.0f}"),
+        ("state per indexed article (bytes, worst sample)", f"{figures['state_max']:.0f}"),
+        ("articles in the window (peak)", f"{figures['peak_entries']:,}"),
+    ]
+    linked = {i: v for i, v in verdicts.items() if v.relation in LINKS}
+    rows.append(
+        (
+            "streaming links: duplicate / update",
+            " / ".join(str(sum(v.relation == r for v in linked.values())) for r in LINKS),
+        )
+    )
+
+    if not args.no_exhaustive:
+        started = time.perf_counter()
+        partners, compared = exhaustive(stories, args.window_hours)
+        took = time.perf_counter() - started
+        hit = sum(1 for i, v in linked.items() if v.of in partners.get(i, ()))
+        found = sum(1 for i in partners if i in linked and linked[i].of in partners[i])
+        rows += [
+            (f"exhaustive: pairs compared ({took:.0f} s)", f"{compared:,}"),
+            ("exhaustive: articles with an earlier version", f"{len(partners):,}"),
+            ("vs exhaustive: link precision", ratio(hit, len(linked))),
+            ("vs exhaustive: link recall", ratio(found, len(partners))),
+        ]
+
+    labelled = [orjson.loads(line) for line in PAIRS.read_bytes().splitlines() if line.strip()]
+    confusion: Counter[tuple[str, str]] = Counter()
+    for pair in labelled:
+        a, b = verdicts.get(pair["a"]), verdicts.get(pair["b"])
+        if a is None or b is None:
+            continue
+        predicted = b.relation if b.relation in LINKS and b.id == a.id else "different"
+        confusion[(pair["label"], predicted)] += 1
+    total = sum(confusion.values())
+    rows.append((f"labelled pairs scored (of {len(labelled)})", str(total)))
+    is_link = lambda label: label in LINKS  # noqa: E731
+    tp = sum(n for (g, p), n in confusion.items() if is_link(g) and is_link(p))
+    fp = sum(n for (g, p), n in confusion.items() if not is_link(g) and is_link(p))
+    fn = sum(n for (g, p), n in confusion.items() if is_link(g) and not is_link(p))
+    rows += [
+        ("labelled: link precision (duplicate or update)", ratio(tp, tp + fp)),
+        ("labelled: link recall (duplicate or update)", ratio(tp, tp + fn)),
+    ]
+    for relation in LINKS:
+        right = confusion[(relation, relation)]
+        said = sum(n for (_, p), n in confusion.items() if p == relation)
+        truly = sum(n for (g, _), n in confusion.items() if g == relation)
+        rows.append(
+            (f"labelled: {relation} precision / recall", f"{ratio(right, said)} / {ratio(right, truly)}")
+        )
+    labels = ("duplicate", "update", "different")
+    rows.append(
+        (
+            "labelled confusion (rows gold: dup, upd, diff)",
+            "  ".join("/".join(str(confusion[(g, p)]) for p in labels) for g in labels),
+        )
+    )
+
+    width = max(len(name) for name, _ in rows)
+    print(f"{'dedup on Reuters-21578':<{width}}  value")
+    print(f"{'-' * width}  {'-' * 12}")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,344 @@
+"""Dedup: fingerprints, and the story index's verdicts for each relation, its state and its window."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams import dedup
+from streams.dedup import StoryFingerprint, StoryIndex, fingerprint
+from streams.records import Article
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+# A made-up dispatch, long enough to behave like real copy.
+STORY = [
+    "The harbour authority of Port Meridian said on Tuesday it would close the northern container "
+    "terminal for 11 days from March 14 to repair a crane that collapsed during a storm last week.",
+    "Ships due at the terminal will be diverted to the southern quays, where the authority expects "
+    "waiting times of up to 36 hours, its operations director Helena Vasquez told reporters.",
+    "The collapse injured two dock workers and damaged three containers of medical supplies bound "
+    "for inland hospitals, according to a statement from the dockers' union.",
+    "Insurers put the cost of the repair at about 4.2 million dollars, the statement said, adding "
+    "that a second crane of the same model had been taken out of service as a precaution.",
+    "Traffic through Port Meridian rose 7 percent last year to 1,250,000 containers, making it the "
+    "busiest port on the coast, and the closure comes at the start of the harvest export season.",
+    "Exporters of citrus fruit said they feared losses if refrigerated cargo was held up, and called "
+    "on the authority to give them priority at the southern quays during the repairs.",
+]
+EXTRA = [
+    "Late on Tuesday the transport ministry said it would send engineers to inspect every crane of "
+    "the same model in the country's four other ports before the end of the month.",
+    "The union said it would hold a meeting with the authority on Thursday to discuss safety rules "
+    "for work in high winds, which it says are ignored on the night shifts.",
+]
+OTHER = [
+    "Fishermen in the bay north of Port Meridian blocked the harbour entrance with 40 boats on "
+    "Tuesday to protest against new quotas that cut their catch of sardines by a third.",
+    "The protest lasted five hours and delayed the departure of two ferries, the harbour authority "
+    "said, before police persuaded the crews to move their boats to the fishing wharf.",
+    "The fishermen's cooperative said the quotas, set by the regional fisheries board in February, "
+    "would force half of its 300 members out of work by the end of the summer.",
+    "The board said the sardine stock had fallen to its lowest level in twenty years and that the "
+    "quotas would be reviewed in October after a new survey of the bay.",
+]
+T0 = "2026-03-10T08:00:00Z"
+
+
+def text(*paragraphs: str) -> str:
+    return "\n\n".join(paragraphs)
+
+
+def fp(
+    article_id: str,
+    body: str,
+    published: str | None = T0,
+    headline: str | None = None,
+    language: str = "en",
+    places: list[int] | None = None,
+) -> StoryFingerprint:
+    article = Article(id=article_id, body=body, headline=headline, language=language)
+    return fingerprint(article, published, places or [], [])
+
+
+def at(hours: float) -> str:
+    """Return the ISO time `hours` after T0."""
+    return (datetime.fromisoformat(T0) + timedelta(hours=hours)).isoformat()
+
+
+def test_fingerprint_survives_the_json_round_trip():
+    original = fp("a", text(*STORY), places=[2988507, 3017382])
+    assert StoryFingerprint.from_json(orjson.loads(orjson.dumps(original))) == original
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"article_id": 5},
+        {**orjson.loads(orjson.dumps(fp("a", "Some words here and more words."))), "sample": ["x"]},
+        {**orjson.loads(orjson.dumps(fp("a", "Some words here and more words."))), "marker": "bogus"},
+    ],
+)
+def test_from_json_rejects_what_is_not_a_fingerprint(data):
+    with pytest.raises((TypeError, ValueError)):
+        StoryFingerprint.from_json(data)
+
+
+def test_sample_is_consistent_bounded_and_complete_for_short_texts():
+    long = fp("long", text(*STORY, *EXTRA, *OTHER))
+    short = fp("short", "Qtly div 12 cts vs 12 cts prior Pay April 15 Record March 31")
+    assert dedup.SAMPLE_MIN <= len(long.sample) <= dedup.SAMPLE_MAX
+    assert all(h <= long.cut for h in long.sample) and long.sample == sorted(long.sample)
+    assert short.cut == dedup.FULL_CUT and len(short.sample) == short.n_shingles
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [("1,250,000", "1250000"), ("70 000", "70000"), ("2,5", "2.5"), ("4.2", "4.2"), ("12-1/2", "12-1/2")],
+)
+def test_figures_are_normalised(raw, normal):
+    assert dedup.tokens(f"about {raw} units")[1] == [normal]
+
+
+def test_number_words_count_as_figures():
+    assert dedup.tokens("two billion dlrs")[1] == ["2"]
+
+
+@pytest.mark.parametrize(
+    ("headline", "body", "marker"),
+    [
+        ("UPDATE 2-Port closes terminal", "Text.", "update"),
+        ("CORRECTED - Port closes terminal", "Text.", "correction"),
+        ("REFILE-Port closes terminal", "Text.", "repeat"),
+        (None, "ACTUALISATION 1 - Le port ferme un terminal.", "update"),
+        ("Port closes terminal", "Text.\n(Corrects name of director in second paragraph)", "correction"),
+        ("Port closes terminal", "Text.", None),
+    ],
+)
+def test_update_markers(headline, body, marker):
+    assert dedup.find_marker(headline, body) == marker
+
+
+def test_credit_lines_and_markers_do_not_change_the_text_fingerprint():
+    plain = fp("a", text(*STORY))
+    credited = fp(
+        "b",
+        "UPDATE 1 - " + text(*STORY) + "\n\nPort Meridian (AFP) – © 2026 AFP\nPhoto: J. Doe\nMORE",
+    )
+    assert credited.exact == plain.exact
+
+
+def test_first_article_is_new_and_heads_its_own_story():
+    verdict = StoryIndex({}).check(fp("a", text(*STORY)))
+    assert (verdict.id, verdict.relation, verdict.of, verdict.version) == ("a", "new", None, 1)
+
+
+def test_republished_copy_under_another_headline_is_a_duplicate():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY), headline="Port to close terminal"))
+    verdict = index.check(fp("b", text(*STORY), at(2), headline="Crane collapse shuts port terminal"))
+    assert (verdict.id, verdict.relation, verdict.of, verdict.similarity) == ("a", "duplicate", "a", 1.0)
+
+
+def test_edited_trimmed_and_padded_copies_are_duplicates():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY)))
+    edited = text(*STORY).replace("told reporters", "said").replace("about 4.2", "some 4.2")
+    trimmed = text(*STORY[:-1])
+    padded = text(*STORY) + "\n\nReporting by A. Writer; editing by B. Editor\nReuters"
+    for article_id, body in (("edited", edited), ("trimmed", trimmed), ("padded", padded)):
+        verdict = index.check(fp(article_id, body, at(1)))
+        assert (verdict.relation, verdict.id) == ("duplicate", "a"), article_id
+
+
+def test_short_version_inside_a_long_one_is_a_duplicate():
+    index = StoryIndex({})
+    index.check(fp("long", text(*STORY, *EXTRA)))
+    verdict = index.check(fp("short", text(*STORY[:3]), at(1)))
+    assert (verdict.relation, verdict.of) == ("duplicate", "long")
+
+
+def test_later_version_with_added_paragraphs_is_an_update_with_the_next_version():
+    index = StoryIndex({})
+    index.check(fp("v1", text(*STORY[:4])))
+    v2 = index.check(fp("v2", text(*STORY), at(1)))
+    v3 = index.check(fp("v3", text(*STORY, *EXTRA), at(2), headline="UPDATE 2-Port closes terminal"))
+    assert (v2.relation, v2.id, v2.version) == ("update", "v1", 2)
+    assert (v3.relation, v3.id, v3.version) == ("update", "v1", 3)
+
+
+def test_duplicate_of_an_update_keeps_the_story_and_its_version():
+    index = StoryIndex({})
+    index.check(fp("v1", text(*STORY[:4])))
+    index.check(fp("v2", text(*STORY), at(1)))
+    copy = index.check(fp("copy", text(*STORY), at(2)))
+    assert (copy.relation, copy.id, copy.of, copy.version) == ("duplicate", "v1", "v2", 2)
+
+
+def test_correction_with_a_changed_figure_is_an_update():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY)))
+    corrected = text(*STORY).replace("4.2 million", "2.4 million")
+    verdict = index.check(fp("b", corrected, at(3), headline="CORRECTED - Port to close terminal"))
+    assert (verdict.relation, verdict.id, verdict.version) == ("update", "a", 2)
+
+
+def test_same_story_with_a_changed_figure_and_no_marker_is_not_a_duplicate_of_it():
+    # One figure of six changed without a word why: an edit is tolerated, so it stays linked,
+    # but as an update (the copy says something different), never as a plain duplicate.
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY)))
+    verdict = index.check(fp("b", text(*STORY).replace("36 hours", "48 hours"), at(1)))
+    assert verdict.relation != "duplicate"
+
+
+def test_same_place_same_day_different_story_stays_separate():
+    index = StoryIndex({})
+    index.check(fp("port", text(*STORY)))
+    assert index.check(fp("fishermen", text(*OTHER), at(1))).relation == "new"
+
+
+def test_seed_stories_from_one_town_are_different_stories():
+    index = StoryIndex({})
+    seeds = sorted(SEEDS.glob("*.txt"))
+    languages = ["en", "en", "fr", "fr"]
+    verdicts = [
+        index.check(fp(path.stem, path.read_text(), language=lang))
+        for path, lang in zip(seeds, languages, strict=True)
+    ]
+    assert [v.relation for v in verdicts] == ["new"] * 4
+
+
+RESULTS = "{co} 3RD QTR NET\nShr {shr} vs {prev}\nNet {net} vs {net_prev}\nRevs {revs} vs {revs_prev}\nReuter"
+
+
+def results(co: str, shr: str, prev: str, net: str, net_prev: str, revs: str, revs_prev: str) -> str:
+    return RESULTS.format(
+        co=co, shr=shr, prev=prev, net=net, net_prev=net_prev, revs=revs, revs_prev=revs_prev
+    ).split("\n", 1)[1]
+
+
+def test_template_stories_with_different_figures_are_different_stories():
+    index = StoryIndex({})
+    first = results("ACME", "1.20 dlrs", "1.10 dlrs", "12.5 mln", "11.2 mln", "140.1 mln", "131.9 mln")
+    second = results("BETA", "1.25 dlrs", "1.10 dlrs", "8.5 mln", "7.9 mln", "96.4 mln", "91.0 mln")
+    index.check(fp("acme", first))
+    assert index.check(fp("beta", second, at(1))).relation == "new"
+    # The same figures again are the same results, republished.
+    assert index.check(fp("acme-again", first, at(2))).relation == "duplicate"
+
+
+@pytest.mark.parametrize("day", ["1.5", "2.5"])
+def test_daily_market_reports_on_other_days_are_different(day):
+    report = (
+        "The central bank said it added {} billion dlrs to the banking system through customer "
+        "repurchase agreements. Dealers said Federal funds were trading at {} pct when the bank "
+        "began its temporary and indirect supply of reserves to the banking system."
+    )
+    index = StoryIndex({})
+    index.check(fp("monday", report.format("2.0", "6-1/16")))
+    assert index.check(fp("tuesday", report.format(day, "6-3/16"), at(24))).relation == "new"
+
+
+def test_replayed_article_gets_the_same_verdict_and_leaves_state_unchanged():
+    state: dict[str, bytes] = {}
+    index = StoryIndex(state)
+    index.check(fp("a", text(*STORY)))
+    first = index.check(fp("b", text(*STORY[:-1]), at(1)))
+    snapshot = dict(state)
+    again = index.check(fp("b", text(*STORY[:-1]), at(1)))
+    assert again == first and state == snapshot
+
+
+def test_articles_outside_the_window_expire_and_are_not_linked():
+    state: dict[str, bytes] = {}
+    index = StoryIndex(state, window_hours=72)
+    index.check(fp("old", text(*STORY)))
+    verdict = index.check(fp("late", text(*STORY), "2026-03-13T09:00:00Z"))  # 73 hours on
+    assert verdict.relation == "new"
+    assert "a:old" not in state and len(index) == 1
+
+
+def test_state_stays_flat_over_a_long_run():
+    state: dict[str, bytes] = {}
+    index = StoryIndex(state, window_hours=1)
+    for hour in range(200):
+        body = f"Bulletin number {hour} about topic {hour * 7919 % 1000} with figure {hour * 31}."
+        index.check(fp(f"n{hour}", body, f"2026-01-{1 + hour // 24:02d}T{hour % 24:02d}:00:00Z"))
+    assert len(index) <= 2 and len(state) <= 2
+
+
+def test_article_without_publication_time_is_placed_at_the_clock():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY)))
+    verdict = index.check(fp("b", text(*STORY), None))
+    assert verdict.relation == "duplicate"
+    assert index.clock == dedup.parse_time(T0)
+
+
+def test_state_records_stay_under_one_kilobyte():
+    state: dict[str, bytes] = {}
+    index = StoryIndex(state)
+    index.check(fp("long", text(*STORY, *EXTRA, *OTHER) * 5, places=list(range(40))))
+    assert all(len(key) + len(value) < 1024 for key, value in state.items())
+
+
+def test_state_round_trip_through_plain_bytes_gives_the_same_verdicts():
+    articles = [
+        fp("a", text(*STORY[:4])),
+        fp("b", text(*OTHER), at(1)),
+        fp("c", text(*STORY), at(2)),
+        fp("d", text(*STORY[:3]), at(3)),
+        fp("e", text(*OTHER[:2]), at(4)),
+        fp("f", text(*STORY, *EXTRA), at(5), headline="UPDATE 3-Port"),
+    ]
+    state: dict[str, bytes] = {}
+    live = StoryIndex(state)
+    for article in articles[:3]:
+        live.check(article)
+    # A restart: only the bytes survive (as a changelog would restore them).
+    restored = StoryIndex({key: bytes(value) for key, value in state.items()})
+    after_restart = [restored.check(article) for article in articles]
+    uninterrupted = [live.check(article) for article in articles]
+    assert after_restart == uninterrupted
+    assert [v.relation for v in uninterrupted] == ["new", "new", "update", "duplicate", "duplicate", "update"]
+
+
+def test_rebuild_derives_the_same_cache_from_state():
+    state: dict[str, bytes] = {}
+    index = StoryIndex(state)
+    index.check(fp("a", text(*STORY)))
+    index.check(fp("b", text(*OTHER), at(1)))
+    index.rebuild()
+    assert len(index) == 2
+    assert index.check(fp("c", text(*STORY), at(2))).of == "a"
+
+
+FRENCH = [
+    "L'autorité portuaire de Port Meridian a annoncé mardi la fermeture du terminal nord pour 11 "
+    "jours à partir du 14 mars, afin de réparer une grue effondrée lors d'une tempête.",
+    "Les navires seront déroutés vers les quais sud, où l'attente pourrait atteindre 36 heures. "
+    "La réparation coûtera environ 4,2 millions de dollars, selon les assureurs.",
+    "Le trafic du port a progressé de 7 % l'an dernier, à 1 250 000 conteneurs.",
+]
+
+
+def test_translation_is_linked_on_places_and_figures_when_enabled():
+    index = StoryIndex({}, translations=True)
+    index.check(fp("en", text(*STORY), places=[101, 202]))
+    verdict = index.check(fp("fr", text(*FRENCH), at(2), language="fr", places=[101, 202]))
+    assert (verdict.relation, verdict.id) == ("translation", "en")
+
+
+def test_translation_needs_the_same_figures_not_just_the_same_places():
+    index = StoryIndex({}, translations=True)
+    index.check(fp("en", text(*OTHER), places=[101, 202]))
+    assert index.check(fp("fr", text(*FRENCH), at(2), language="fr", places=[101, 202])).relation == "new"
+
+
+def test_translations_are_not_linked_by_default():
+    index = StoryIndex({})
+    index.check(fp("en", text(*STORY), places=[101, 202]))
+    assert index.check(fp("fr", text(*FRENCH), at(2), language="fr", places=[101, 202])).relation == "new"
