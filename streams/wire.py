@@ -90,7 +90,9 @@ async def follow(
 
 async def _partitions_of(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     for _ in range(50):
-        if topic in await consumer.topics() and (partitions := consumer.partitions_for_topic(topic)):
+        # `consumer.topics()` refreshes a copy of the metadata, not the one `partitions_for_topic` reads.
+        cluster = await consumer._client.fetch_all_metadata()
+        if partitions := cluster.partitions_for_topic(topic):
             return partitions
         await asyncio.sleep(0.1)
     raise RuntimeError(f"topic {topic} does not exist")

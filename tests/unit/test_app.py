@@ -1,0 +1,69 @@
+"""The Faust agents, driven through `test_context` (no broker): every input yields one record."""
+
+from unittest.mock import AsyncMock, patch
+
+import orjson
+import pytest
+
+from streams import app as wiring
+
+
+@pytest.fixture(autouse=True)
+def faust_app():
+    wiring.app.finalize()
+    wiring.app.flow_control.resume()
+    with (
+        patch.object(wiring.stories, "send", AsyncMock()) as to_stories,
+        patch.object(wiring.enriched, "send", AsyncMock()) as to_enriched,
+        patch.object(wiring.deadletter, "send", AsyncMock()) as to_deadletter,
+    ):
+        yield {"stories": to_stories, "enriched": to_enriched, "deadletter": to_deadletter}
+
+
+async def test_enrich_passes_an_annotated_article_to_the_dedup_topic(faust_app):
+    async with wiring.enrich.test_context() as agent:
+        await agent.put(b'{"id": "a1", "body": "PARIS (Reuters) - The French government said on Monday."}')
+    faust_app["stories"].assert_awaited_once()
+    call = faust_app["stories"].await_args.kwargs
+    assert call["key"] == b"a1"
+    pending = orjson.loads(call["value"])
+    assert pending["event"]["dateline"] == "PARIS"
+    assert pending["event"]["story"] is None
+    faust_app["deadletter"].assert_not_awaited()
+
+
+async def test_enrich_sends_bad_input_to_the_dead_letter_and_keeps_going(faust_app):
+    async with wiring.enrich.test_context() as agent:
+        await agent.put(b"[1, 2]", key=b"k1")
+        await agent.put(b'{"body": "Still alive."}')
+    letter = orjson.loads(faust_app["deadletter"].await_args.kwargs["value"])
+    assert (letter["error_class"], letter["stage"]) == ("NotAnObject", "ingest")
+    assert faust_app["deadletter"].await_args.kwargs["key"] == b"k1"
+    headers = dict(faust_app["deadletter"].await_args.kwargs["headers"])
+    assert headers["__connect.errors.exception.class.name"] == b"NotAnObject"
+    faust_app["stories"].assert_awaited_once()
+
+
+async def test_decide_marks_the_second_copy_of_a_story_as_duplicate(faust_app):
+    from datetime import UTC, datetime
+
+    from streams.pipeline import annotate
+
+    now = datetime(2023, 3, 8, tzinfo=UTC)
+    body = "KYIV (AP) - " + "Shelling went on through the night in the east of the country. " * 8
+    _, first = annotate(orjson.dumps({"id": "first", "body": body}), now)
+    _, second = annotate(orjson.dumps({"id": "second", "body": body}), now)
+    async with wiring.decide.test_context() as agent:
+        await agent.put(first)
+        await agent.put(second)
+    events = [orjson.loads(call.kwargs["value"]) for call in faust_app["enriched"].await_args_list]
+    assert [e["story"]["relation"] for e in events] == ["new", "duplicate"]
+    assert events[1]["story"]["of"] == "first"
+    assert events[1]["story"]["id"] == events[0]["story"]["id"]
+
+
+async def test_decide_dead_letters_a_record_that_is_not_a_pending_event(faust_app):
+    async with wiring.decide.test_context() as agent:
+        await agent.put(b"garbage")
+    letter = orjson.loads(faust_app["deadletter"].await_args.kwargs["value"])
+    assert (letter["error_class"], letter["stage"]) == ("InvalidPendingRecord", "dedup")
