@@ -90,7 +90,7 @@ def _alternation(words: list[str]) -> str:
         ends = "" in node
         branches = []
         for ch in sorted(k for k in node if k):
-            atom = r"\s+" if ch == " " else re.escape(ch)
+            atom = r"\s+" if ch == " " else "['’]" if ch in "'’" else re.escape(ch)
             branches.append(atom + emit(node[ch]))
         if not branches:
             return ""
@@ -139,6 +139,7 @@ def _language(code: str) -> Lang:
             "month_abbreviations",
             "weekdays",
             "weekday_abbreviations",
+            "weekdays_plural",
             "numbers",
             "ordinals",
             "units",
@@ -154,11 +155,12 @@ def _language(code: str) -> Lang:
         )
     }
     months = {**lower["months"], **lower["month_abbreviations"]}
-    weekdays = {**lower["weekdays"], **lower["weekday_abbreviations"]}
+    weekdays = {**lower["weekdays"], **lower["weekday_abbreviations"], **lower["weekdays_plural"]}
     modifiers = {**lower["modifiers_pre"], **lower["modifiers_post"]}
     word_lists: dict[str, list[str]] = {k: list(v) for k, v in lower.items()}
-    word_lists["month_any"] = list(months)
-    word_lists["weekday_any"] = list(weekdays)
+    # Abbreviations may carry a dot ("Feb."); a full name's dot ends the sentence.
+    word_lists["month_any"] = [*months, *(a + "." for a in lower["month_abbreviations"])]
+    word_lists["weekday_any"] = [*lower["weekdays"], *lower["weekday_abbreviations"], *(a + "." for a in lower["weekday_abbreviations"])]
     for key, words in data.get("words", {}).items():
         word_lists[key] = [w.lower() for w in words]
     placeholders = {k.upper(): _alternation(v) for k, v in word_lists.items()}
@@ -197,7 +199,8 @@ def _language(code: str) -> Lang:
         pattern = _expand(template, placeholders)
         # Patterns are written in lower case and run on the lower-cased text: no IGNORECASE, which
         # makes Python's regex engine several times slower.
-        regex = re.compile(r"(?<![\w])(?:" + pattern + r")(?![\w])")
+        # A hyphen before is a compound ("après-midi" holds no "midi").
+        regex = re.compile(r"(?<![\w-])(?:" + pattern + r")(?![\w])")
         rules.append(
             Rule(regex, spec["kind"], spec.get("type"), spec.get("value"), spec.get("anchor", "dct"))
         )
@@ -431,6 +434,9 @@ def _interpret(
     mod = lang.modifiers.get((g.get("mod") or "").lower().replace("’", "'").strip()) if g.get("mod") else None
     anchor = ctx.ref if rule.anchor == "ref" and ctx.ref else dct
 
+    if kind == "block":  # a longer reading that is not a time (an age): keeps shorter ones out
+        return None
+
     if kind == "fixed":
         return rule.value or "", rule.type or "DATE", "vague"
 
@@ -484,7 +490,7 @@ def _interpret(
         if season:
             if year is None and dct is None:
                 return f"XXXX-{season}", "DATE", "season"
-            if year is None and g.get("generic"):
+            if year is None and rule.value == "generic":
                 return f"XXXX-{season}", "DATE", "season"
             if year is None:
                 year = _pick_year(dct, (_SEASON_MONTH[season],), tense, mod)  # type: ignore[arg-type]
@@ -816,8 +822,14 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
     ctx = _Context(lang, body, lower, dct, dct)
     out: list[TemporalExpression] = []
     for s, e, _, rule, m in chosen:
-        groups = {k: v for k, v in m.groupdict().items() if v is not None}
-        ctx.spans = {k: m.start(k) for k in groups}
+        groups: dict[str, str] = {}
+        ctx.spans = {}
+        for k, v in m.groupdict().items():
+            if v is not None:
+                # "pod2", "decade2": alternatives of one pattern that fill the same slot.
+                base = k.rstrip("0123456789")
+                groups.setdefault(base, v)
+                ctx.spans.setdefault(base, m.start(k))
         try:
             res = _interpret(rule.kind, groups, rule, ctx, s)
         except (ValueError, KeyError, OverflowError, TypeError):
