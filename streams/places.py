@@ -1,13 +1,745 @@
-"""Places stage: toponyms in the body resolved to GeoNames places.
+"""Places stage: toponyms in the body resolved to GeoNames places, and the article's focus.
 
-Spine placeholder: resolution is the places issue's work.
+Spotting: capitalised word runs (with connectors such as "de", "of", "upon") are looked up,
+longest first, in the gazetteer's folded-name index, then in its transliteration-skeleton index.
+Matches are dropped when they read as ordinary words (per-language stop lists, a lower-case use
+elsewhere in the text), as part of a person's or an organisation's name (a capitalised word
+right before or after that is not a title), or when nothing in the article supports a small
+namesake. Disambiguation scores each candidate with population and feature-class priors, then
+rescores with the article's context: the dateline place, the countries and first-level divisions
+of the other mentions, their distance, and explicit qualifiers ("Paris, Texas", "Donetsk Oblast",
+"région de Donetsk").
 """
 
 from __future__ import annotations
 
-from streams.records import Article, Focus, Place
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from streams import gazetteer as gz
+from streams.records import Article, Focus, Mention, Place
+
+LANG_DIR = Path(__file__).parent / "data" / "places" / "lang"
+
+_UPPER = "".join(re.escape(chr(c)) for c in range(0x250) if chr(c).isupper()) + "\u0400-\u042f"
+_CAP = re.compile(
+    r"(?:[A-Z]\.){2,}|(?<![^\W\d_])[" + _UPPER + r"][^\W\d_]*(?:['’](?![sS](?![^\W\d_]))[^\W\d_]+)*"
+)
+# Text allowed between two tokens of one name: spaces, a hyphen, an abbreviation's full stop
+# ("St. Louis"), or an elided article ("Côte d'Ivoire").
+_LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-zà-ÿ][^\W\d_]*")
+_NEXT_WORD = re.compile(r"([^\w]*)([^\W\d_]+)")
+_SENTENCE_CHARS = frozenset('.!?:;"“”«»\n•–—|')
+_CITY_WORDS = frozenset({"city", "ville", "town", "village", "township", "commune"})
+_MAX_TOKENS = 6
+_MAX_CANDIDATES = 25
+
+_KIND_WEIGHT_FOCUS = {"city": 1.0, "admin2": 0.8, "admin1": 0.7, "region": 0.6, "water": 0.3, "country": 0.4}
+
+
+@dataclass(frozen=True, slots=True)
+class _LangData:
+    stopwords: frozenset[str]
+    connectors: frozenset[str]
+    prefixes: frozenset[str]
+    suffixes: dict[str, str]
+    titles: frozenset[str]
+    honorifics: frozenset[str]
+    demonyms: dict[str, str]
+    person_verbs: frozenset[str]
+    not_places: frozenset[str]
+    org_words: frozenset[str]
+    abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
+    abbreviation_re: re.Pattern[str] | None
+    gap: re.Pattern[str]  # what may stand between two capitalised words of one name
+
+
+@lru_cache(maxsize=1)
+def _lang_data() -> _LangData:
+    """Return the language data of every supported language, merged.
+
+    Merged because wire copy mixes languages (an English story quotes "Chassiv Iar" from a
+    French dispatch) and a stop word of one language is rarely a place name in another.
+    """
+    stop: set[str] = set()
+    conn: set[str] = set()
+    pre: set[str] = set()
+    suf: dict[str, str] = {}
+    titles: set[str] = set()
+    hon: set[str] = set()
+    dem: dict[str, str] = {}
+    verbs: set[str] = set()
+    notp: set[str] = set()
+    orgw: set[str] = set()
+    abbr: dict[str, str] = {}
+    for path in sorted(LANG_DIR.glob("*.json")):
+        d = json.loads(path.read_text(encoding="utf-8"))
+        stop.update(gz.fold(w) for w in d.get("stopwords", []))
+        conn.update(gz.fold(w) for w in d.get("connectors", []))
+        pre.update(gz.fold(w) for w in d.get("qualifier_prefixes", []))
+        suf.update({gz.fold(k): v for k, v in d.get("qualifier_suffixes", {}).items()})
+        titles.update(gz.fold(w) for w in d.get("titles", []))
+        hon.update(gz.fold(w) for w in d.get("honorifics", []))
+        dem.update({gz.fold(k): v for k, v in d.get("demonyms", {}).items()})
+        verbs.update(gz.fold(w) for w in d.get("person_verbs", []))
+        notp.update(gz.fold(w) for w in d.get("not_places", []))
+        orgw.update(gz.fold(w) for w in d.get("org_words", []))
+        abbr.update({gz.fold(k): v for k, v in d.get("region_abbreviations", {}).items()})
+    abbr_forms = sorted(
+        {
+            k
+            for p in sorted(LANG_DIR.glob("*.json"))
+            for k in json.loads(p.read_text(encoding="utf-8")).get("region_abbreviations", {})
+        },
+        key=len,
+        reverse=True,
+    )
+    abbr_re = (
+        re.compile(r",[ \t]+(" + "|".join(re.escape(a) for a in abbr_forms) + r")(?![^\W\d_])")
+        if abbr_forms
+        else None
+    )
+    sep = r"(?:[ \t\u00a0]+|[ \t]*[-‐][ \t]*)"
+    words = "|".join(sorted((re.escape(c) for c in conn if c.isalpha()), key=len, reverse=True))
+    gap = re.compile(rf"(?:{sep}|\.[ \t]+)(?:(?:{words})(?:{sep}|['’]))*")
+    return _LangData(
+        frozenset(stop),
+        frozenset(conn),
+        frozenset(pre),
+        suf,
+        frozenset(titles),
+        frozenset(hon),
+        dem,
+        frozenset(verbs),
+        frozenset(notp),
+        frozenset(orgw),
+        abbr,
+        abbr_re,
+        gap,
+    )
+
+
+@dataclass(slots=True)
+class _Mention:
+    start: int
+    end: int
+    codes: tuple[int, ...]  # place_index * 4 + how
+    qualifier: str | None = None  # "admin1", "admin2", "city" from a suffix or prefix
+    container: int | None = None  # index of the mention that qualifies it ("Paris, Texas")
+    skeleton: bool = False
+    single: bool = True
+    tok: int = -1  # index of the first token, when spotted in running text
+    last_tok: int = -1
+    scores: dict[int, float] = field(default_factory=dict)  # context-free
+    final: dict[int, float] = field(default_factory=dict)  # after context
+    best: int = -1
+
+
+def _codes(value: int | tuple[int, ...] | None) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, int) else value
+
+
+@lru_cache(maxsize=65536)
+def _skeleton_lookup(key: str) -> tuple[int, ...]:
+    return _codes(gz.load().skeletons.get(gz.skeleton(key)))
+
+
+def _lookup(key: str, surface: str, allow_skeleton: bool) -> tuple[tuple[int, ...], bool]:
+    """Return the index codes for a folded key, and whether they came from the skeleton index."""
+    g = gz.load()
+    if key in g.uppercase_only and not surface.replace(".", "").isupper():
+        return (), False
+    codes = _codes(g.names.get(key))
+    if codes:
+        return codes, False
+    if allow_skeleton and len(key) >= 5:
+        codes = _skeleton_lookup(key)
+        if codes:
+            return codes, True
+    return (), False
+
+
+def _cap_tokens(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) of every capitalised word and capital abbreviation ("U.S.")."""
+    return [m.span() for m in _CAP.finditer(text)]
+
+
+def _fold_fast(raw: str) -> str:
+    if raw.isascii() and raw.isalpha():
+        return raw.lower()
+    return gz.fold(raw)
+
+
+def _word_before(text: str, s: int) -> tuple[str, str, int]:
+    """Return the word before offset `s` (as written), the text between, and the word's start."""
+    k = s
+    lo = max(0, s - 40)
+    while k > lo and not text[k - 1].isalpha():
+        k -= 1
+    end = k
+    while k > lo and text[k - 1].isalpha():
+        k -= 1
+    if k == end:
+        return "", text[lo:s], -1
+    return text[k:end], text[end:s], k
+
+
+def _word_after(text: str, e: int) -> tuple[str, str]:
+    """Return the text after offset `e` up to the next word, and that word (as written)."""
+    m = _NEXT_WORD.match(text, e, min(len(text), e + 40))
+    if not m:
+        return "", ""
+    return m.group(1), m.group(2)
+
+
+def _starts_sentence(text: str, s: int) -> bool:
+    """Return whether offset `s` opens a sentence, a line or the text."""
+    k = s - 1
+    while k >= 0 and text[k] in " \t\u00a0([":
+        k -= 1
+    return k < 0 or text[k] in _SENTENCE_CHARS
+
+
+def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
+    """Return the toponym candidates found in `text`, outside the `skip` spans."""
+    lang = _lang_data()
+    g = gz.load()
+    caps = _cap_tokens(text)
+    n = len(caps)
+    mentions: list[_Mention] = []
+    # "Paris, Tenn.": a region abbreviation right after a comma.
+    abbrs: list[_Mention] = []
+    if lang.abbreviation_re is not None:
+        for am in lang.abbreviation_re.finditer(text):
+            code = lang.abbreviations.get(_fold_fast(am.group(1)))
+            a1 = g.admin1_index.get(code or "")
+            if a1 is not None:
+                abbrs.append(
+                    _Mention(am.start(1), am.end(1), (a1 * 4 + gz.NAME_ALTERNATE,), qualifier="admin")
+                )
+    taken = {k for am in abbrs for k in range(am.start, am.end)}
+    i = 0
+    while i < n:
+        s, e = caps[i]
+        if (skip and any(a <= s < b for a, b in skip)) or s in taken:
+            i += 1
+            continue
+        # Longest run first: caps joined by spaces, hyphens or connectors ("Rostov-on-Don").
+        ends = [i]
+        for j in range(i + 1, min(n, i + _MAX_TOKENS)):
+            if not lang.gap.fullmatch(text, caps[j - 1][1], caps[j][0]):
+                break
+            ends.append(j)
+        found: tuple[int, tuple[int, ...], bool] | None = None
+        dem = lang.demonyms.get(_fold_fast(text[s:e]))
+        if dem and dem in g.country_index and len(ends) == 1:
+            mentions.append(_Mention(s, e, (g.country_index[dem] * 4 + gz.NAME_DEMONYM,)))
+            i += 1
+            continue
+        for j in reversed(ends):
+            surface = text[s : caps[j][1]]
+            key = _fold_fast(surface)
+            single = j == i
+            if (single and key in lang.stopwords) or key in lang.not_places:
+                continue
+            codes, via_skeleton = _lookup(key, surface, allow_skeleton=True)
+            # "Les Russes", "The Times": an article before a word only names a known place
+            # ("Le Mans", "The Hague", "Los Angeles").
+            if (
+                codes
+                and not single
+                and _fold_fast(text[s:e]) in lang.stopwords
+                and not (_is_big(codes) or _is_town(codes))
+            ):
+                continue
+            if codes:
+                found = (j, codes, via_skeleton)
+                break
+        if found is None:
+            i += 1
+            continue
+        j, codes, via_skeleton = found
+        m = _Mention(s, caps[j][1], codes, skeleton=via_skeleton, single=j == i)
+        if not all(c & 3 == gz.NAME_DEMONYM for c in codes):
+            # A qualifier after the name: "Donetsk Oblast", "Donetsk region", "Laurel County".
+            gap, word = _word_after(text, m.end)
+            q = lang.suffixes.get(_fold_fast(word)) if gap in (" ", "\u00a0", "-") else None
+            if q:
+                m.qualifier = q
+                if word[:1].isupper():
+                    m.end += len(gap) + len(word)
+                    if j + 1 < n and caps[j + 1][0] < m.end:
+                        j += 1
+            # ... or before it: "région de Donetsk", "state of Texas".
+            words = _fold_fast(text[max(0, s - 30) : s]).split()
+            for width in (2, 3):
+                pre = " ".join(words[-width:])
+                if len(words) >= width and pre in lang.prefixes:
+                    m.qualifier = m.qualifier or ("city" if words[-width] in _CITY_WORDS else "admin")
+                    break
+        if not m.qualifier:
+            # A division's bare base name ("Scott" for Scott County) is a place only when qualified.
+            m.codes = tuple(c for c in m.codes if c & 3 != gz.NAME_BASE)
+        if m.codes:
+            mentions.append(m)
+        i = j + 1
+    if abbrs:
+        mentions = sorted(mentions + abbrs, key=lambda x: x.start)
+    verdicts = [_verdict(text, m) for m in mentions]
+    persons = {text[m.start : m.end] for m, v in zip(mentions, verdicts, strict=True) if v == _PERSON}
+    return [
+        m
+        for m, v in zip(mentions, verdicts, strict=True)
+        if v == _KEEP and not (m.single and text[m.start : m.end] in persons and not _is_big(m.codes))
+    ]
+
+
+_KEEP, _DROP, _PERSON = 0, 1, 2
+
+
+@lru_cache(maxsize=4)
+def _lowercase_words(text: str) -> frozenset[str]:
+    """Return the words of `text` written in lower case."""
+    return frozenset(_LOWER_WORD.findall(text))
+
+
+def _has_lowercase_use(text: str, word: str) -> bool:
+    """Return whether `word` also occurs in lower case in `text` ("mobile", "reading")."""
+    low = word.lower()
+    return low != word and low in _lowercase_words(text)
+
+
+@lru_cache(maxsize=65536)
+def _is_big(codes: tuple[int, ...]) -> bool:
+    """Return whether a candidate is a country, first-level division, region or a city of 100,000."""
+    g = gz.load()
+    return any(g.kind[c >> 2] in (1, 3, 4, 5, 6) or g.population[c >> 2] >= 100000 for c in codes)
+
+
+def _verdict(text: str, m: _Mention) -> int:
+    """Return whether a spotted name reads as a place (_KEEP), a word (_DROP) or a person (_PERSON)."""
+    lang = _lang_data()
+    if m.qualifier:
+        return _KEEP
+    if all(c & 3 == gz.NAME_DEMONYM for c in m.codes):
+        return _KEEP
+    surface = text[m.start : m.end]
+    big = _is_big(m.codes)
+    if m.single and not big and _has_lowercase_use(text, surface):
+        return _DROP
+    prev, gap, prev_start = _word_before(text, m.start)
+    if prev:
+        p_f = _fold_fast(prev)
+        if p_f in lang.honorifics and gap.strip() in ("", "."):
+            return _PERSON
+        if (
+            gap in (" ", "\u00a0")
+            and prev[0].isupper()
+            and not _starts_sentence(text, prev_start)
+            and p_f not in lang.connectors
+            and not _is_demonym(p_f)
+            and not _is_place_word(p_f)
+        ):
+            # "Denzel Washington", "Avril Haines": a capitalised word before the name.
+            return _PERSON if m.single else _DROP
+    if m.single:
+        gap, nxt = _word_after(text, m.end)
+        n_f = _fold_fast(nxt) if nxt else ""
+        if not big and gap in (" ", "\u00a0", ", ") and n_f in lang.person_verbs:
+            # "Jones said", "Moore, who".
+            return _PERSON
+        if gap in (" ", "\u00a0") and n_f in lang.org_words:
+            # "Washington Post", "Wagner Group", "Kyiv Independent".
+            return _DROP
+        if (
+            not big
+            and gap in (" ", "\u00a0")
+            and nxt[:1].isupper()
+            and n_f not in lang.titles
+            and not _is_place_word(n_f)
+        ):
+            # "Wagner Group", "Paris Hilton"; big places stay ("Ohio Supreme Court").
+            return _DROP
+        if _starts_sentence(text, m.start) and not (big or _is_town(m.codes)):
+            # A sentence-initial word must be a known place to count on its own.
+            return _DROP
+    return _KEEP
+
+
+@lru_cache(maxsize=65536)
+def _is_town(codes: tuple[int, ...]) -> bool:
+    g = gz.load()
+    return any(g.population[c >> 2] >= 20000 for c in codes)
+
+
+@lru_cache(maxsize=8192)
+def _is_demonym(folded: str) -> bool:
+    """Return whether a folded word names a people ("Ukrainian", "Russes")."""
+    g = gz.load()
+    if folded in _lang_data().demonyms:
+        return True
+    return any(c & 3 == gz.NAME_DEMONYM for c in _codes(g.names.get(folded)))
+
+
+@lru_cache(maxsize=8192)
+def _is_place_word(folded: str) -> bool:
+    """Return whether a single folded word is a country, division or city of 100,000 or more."""
+    g = gz.load()
+    for c in _codes(g.names.get(folded)):
+        if c & 3 == gz.NAME_DEMONYM or g.kind[c >> 2] >= 1 or g.population[c >> 2] >= 100000:
+            return True
+    return False
+
+
+def _prior(g: gz.Gazetteer, code: int, m: _Mention) -> float:
+    """Return the context-free score of one candidate: feature class, population, name quality."""
+    p, how = code >> 2, code & 3
+    kind = gz.KINDS[g.kind[p]]
+    pop = float(g.population[p])
+    if kind == "country":
+        s = 3.0 + 0.05 * math.log10(pop + 1)
+    elif kind == "continent":
+        s = 2.8
+    elif kind in ("region", "water"):
+        s = 2.2
+    elif kind == "admin1":
+        s = 1.5 + 0.15 * math.log10(pop + 1)
+    elif kind == "admin2":
+        s = 1.6 if how == gz.NAME_PRIMARY and not m.single else 0.6
+    else:
+        s = 0.28 * math.log10(pop + 10) + (1.0 if g.capital[p] else 0.0)
+    if how == gz.NAME_ALTERNATE:
+        s -= 0.3
+    elif how == gz.NAME_BASE:
+        s -= 0.4
+    if m.skeleton:
+        s -= 0.3
+    if m.qualifier:
+        want = m.qualifier
+        if (want == "admin" and kind in ("admin1", "admin2")) or want == kind:
+            s += 2.0
+        elif kind == "city" and want != "city":
+            s -= 1.0
+    return s
+
+
+def _qualified_codes(g: gz.Gazetteer, m: _Mention) -> tuple[int, ...]:
+    """Return the candidates of a qualified mention, mapping cities to their division if needed."""
+    if not m.qualifier or m.qualifier == "city":
+        return m.codes
+    admins = [c for c in m.codes if gz.KINDS[g.kind[c >> 2]] in ("admin1", "admin2")]
+    if admins:
+        return tuple(admins)
+    # "région de Zaporijia": the name is the division's seat; take the seat's division.
+    out = []
+    for c in m.codes:
+        a1 = g.admin1_index.get(g.admin1[c >> 2])
+        if a1 is not None:
+            out.append(a1 * 4 + gz.NAME_BASE)
+    return tuple(dict.fromkeys(out)) or m.codes
+
+
+@lru_cache(maxsize=32768)
+def _priors(
+    codes: tuple[int, ...], qualifier: str | None, skeleton: bool, single: bool
+) -> tuple[tuple[int, float], ...]:
+    """Return the context-free scores of a mention's best candidates, cached across articles."""
+    g = gz.load()
+    probe = _Mention(0, 0, codes, qualifier=qualifier, skeleton=skeleton, single=single)
+    # A division that shares its name with a big city in or beside it yields to the city
+    # unless qualified ("Kharkiv" is the city, "Kharkiv Oblast" the division).
+    cities = [c >> 2 for c in codes if g.kind[c >> 2] == 0 and g.population[c >> 2] >= 20000]
+    scores: dict[int, float] = {}
+    for c in codes:
+        s = _prior(g, c, probe)
+        p = c >> 2
+        if cities and not qualifier and g.kind[p] in (1, 2):
+            near = any(
+                g.country[q] == g.country[p]
+                and (
+                    g.admin1[q] == g.admin1[p]
+                    or _haversine_km(float(g.lat[p]), float(g.lon[p]), float(g.lat[q]), float(g.lon[q])) < 300
+                )
+                for q in cities
+            )
+            if near:
+                s -= 1.5
+        scores[c] = s
+    # Context can lift a candidate by a few points at most: the rest never win.
+    top = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:_MAX_CANDIDATES]
+    return tuple(top)
+
+
+def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None) -> None:
+    """Choose each mention's place in place, using priors then the article's context."""
+    g = gz.load()
+    # Containers: "Paris, Texas", "Kostiantynivka (Donetsk)".
+    for k in range(len(mentions) - 1):
+        a, b = mentions[k], mentions[k + 1]
+        gap = text[a.end : b.start]
+        if gap in (", ", " (", ", in ") or gap == ",":
+            kinds = {gz.KINDS[g.kind[c >> 2]] for c in b.codes}
+            if kinds & {"admin1", "country", "admin2"}:
+                a.container = k + 1
+    for m in mentions:
+        m.codes = _qualified_codes(g, m)
+        m.scores = dict(_priors(m.codes, m.qualifier, m.skeleton, m.single))
+        m.best = max(m.scores, key=m.scores.__getitem__) if m.scores else -1
+    if dateline is not None and dateline.codes:
+        dateline.scores = {c: _prior(g, c, dateline) for c in dateline.codes}
+        dateline.best = max(dateline.scores, key=dateline.scores.__getitem__)
+    for _ in range(2):
+        before = [m.best for m in mentions]
+        _rescore(g, mentions, dateline)
+        if before == [m.best for m in mentions]:
+            break
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 12742.0 * math.asin(math.sqrt(min(1.0, max(0.0, a))))
+
+
+def _near_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the equirectangular distance: exact enough below a few hundred kilometres, and cheap."""
+    dlon = abs(lon2 - lon1)
+    if dlon > 180:
+        dlon = 360 - dlon
+    dx = dlon * math.cos(math.radians((lat1 + lat2) / 2))
+    return 111.195 * math.hypot(dx, lat2 - lat1)
+
+
+def _rescore(g: gz.Gazetteer, mentions: list[_Mention], dateline: _Mention | None) -> None:
+    """Rescore every mention's candidates against the places currently chosen for the others.
+
+    Each distinct place votes once (the dateline's three times), so a name repeated ten times
+    does not confirm itself. Mentions of the same name share one computation.
+    """
+    chosen: dict[int, float] = {}
+    for m in mentions:
+        if m.best >= 0:
+            q = m.best >> 2
+            # Small towns vote softly: they are the likeliest to be wrong namesakes.
+            chosen.setdefault(q, 0.5 if g.kind[q] == 0 and g.population[q] < 20000 else 1.0)
+    if dateline is not None and dateline.best >= 0:
+        chosen[dateline.best >> 2] = 3.0
+    # (place, weight, country, admin1, is_local, lat, lon) of every voter.
+    voters = [
+        (
+            q,
+            w,
+            g.country[q],
+            g.admin1[q] if g.kind[q] in (0, 1, 2) else "",
+            g.kind[q] in (0, 2),
+            float(g.lat[q]),
+            float(g.lon[q]),
+        )
+        for q, w in chosen.items()
+    ]
+    done: dict[tuple[tuple[int, ...], str | None, int, int], tuple[int, dict[int, float]]] = {}
+    for m in mentions:
+        if not m.scores:
+            continue
+        container = mentions[m.container] if m.container is not None else None
+        c_best = container.best if container is not None else -1
+        key = (m.codes, m.qualifier, m.best, c_best)
+        hit = done.get(key)
+        if hit is None:
+            hit = _rescore_one(g, m, voters, c_best)
+            done[key] = hit
+        m.best, m.final = hit
+
+
+def _rescore_one(
+    g: gz.Gazetteer, m: _Mention, voters: list[tuple[int, float, str, str, bool, float, float]], c_best: int
+) -> tuple[int, dict[int, float]]:
+    own = m.best >> 2 if m.best >= 0 else -1
+    new: dict[int, float] = {}
+    for c, base in m.scores.items():
+        p = c >> 2
+        cc, a1, kind = g.country[p], g.admin1[p], int(g.kind[p])
+        lat, lon = float(g.lat[p]), float(g.lon[p])
+        w_all = w_cc = w_a1 = 0.0
+        near161 = near300 = False
+        n_local = 0
+        for q, w, qcc, qa1, qlocal, qlat, qlon in voters:
+            if q in (p, own):
+                continue
+            n_local += qlocal
+            if qcc:
+                w_all += w
+                if qcc == cc:
+                    w_cc += w
+            if qa1 and qa1 == a1:
+                w_a1 += w
+            if qlocal and kind in (0, 2) and not near161:
+                d = _near_km(lat, lon, qlat, qlon) if abs(lat - qlat) < 3 else 1000.0
+                near300 = near300 or d < 300
+                near161 = d < 161
+        s = base
+        if w_all > 0 and cc:
+            share = w_cc / w_all
+            s += 1.5 * share
+            if kind == 0 and share == 0 and w_all >= 2 and g.population[p] < 100000:
+                # A small namesake in a country nothing else in the article is in.
+                s -= 0.7
+        if kind in (0, 2) and a1:
+            s += 0.8 * min(1.0, w_a1 / 2.0)
+        if near161:
+            s += 0.6
+        if kind == 0 and g.population[p] < 20000 and n_local and not near300:
+            # A small town needs a neighbour: another place of the article within 300 km.
+            s -= 0.5
+        if c_best >= 0:
+            q = c_best >> 2
+            if (g.kind[q] == 3 and g.country[q] == cc) or (g.kind[q] in (1, 2) and g.admin1[q] == a1):
+                s += 3.0
+        new[c] = s
+    return max(new, key=new.__getitem__), new
+
+
+def _confidence(m: _Mention) -> float:
+    """Return a score in [0, 1] for the chosen candidate: its share of the softmax, damped."""
+    final = m.final or m.scores
+    if not final:
+        return 0.0
+    top = final[m.best]
+    z = sum(math.exp(v - top) for v in final.values())
+    return max(0.0, min(1.0, (1.0 / z) * min(1.0, max(0.0, top) / 2.5)))
+
+
+def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[list[Place], dict[int, float]]:
+    g = gz.load()
+    by_place: dict[int, Place] = {}
+    weight: dict[int, float] = {}
+    for m in mentions:
+        if m.best < 0:
+            continue
+        final = m.final or m.scores
+        # A multiword name is rarely an ordinary word: it needs less support.
+        if final[m.best] < (min_score if m.single else min_score - 0.4):
+            continue
+        p = m.best >> 2
+        conf = _confidence(m)
+        place = by_place.get(p)
+        if place is None:
+            a1 = g.admin1[p]
+            place = Place(
+                geonameid=int(g.geonameid[p]),
+                name=g.display[p],
+                country_code=g.country[p] or None,
+                admin1=g.admin1_names.get(a1) if g.kind[p] != 1 else g.display[p],
+                lat=round(float(g.lat[p]), 5),
+                lon=round(float(g.lon[p]), 5),
+                kind=gz.KINDS[g.kind[p]],
+                score=round(conf, 3),
+            )
+            by_place[p] = place
+            weight[p] = 0.0
+        else:
+            place.score = round(max(place.score, conf), 3)
+        place.mentions.append(Mention(text[m.start : m.end], m.start, m.end))
+        weight[p] += _KIND_WEIGHT_FOCUS.get(place.kind, 0.2) * (1.0 + conf)
+    return list(by_place.values()), weight
+
+
+# Below this final score a spotted name is not reported: a lone small namesake far from
+# everything else in the article ("Wagner", South Dakota, in a story about Bakhmut).
+MIN_SCORE = 1.0
+
+
+def _dateline_mention(raw: str | None) -> _Mention | None:
+    if not raw:
+        return None
+    name = raw.split(",")[0].strip(" ()-–")
+    if not name or len(name) > 60:
+        return None
+    key = gz.fold(name)
+    codes, skel = _lookup(key, name, allow_skeleton=True)
+    if not codes:
+        return None
+    return _Mention(0, 0, codes, skeleton=skel)
 
 
 def resolve_places(article: Article) -> tuple[list[Place], Focus]:
     """Return the places `article` names, each with its mentions, and the article's focus."""
-    return [], Focus(place=None, country_code=None)
+    try:
+        return _resolve(article)
+    except Exception:
+        return [], Focus(place=None, country_code=None)
+
+
+def _resolve(article: Article) -> tuple[list[Place], Focus]:
+    text = article.body if isinstance(article.body, str) else ""
+    if not text:
+        return [], Focus(place=None, country_code=None)
+    skip = [(int(a), int(b)) for a, b in (article.boilerplate or [])]
+    mentions = _spot(text, skip)
+    dateline = _dateline_mention(article.dateline) if isinstance(article.dateline, str) else None
+    _disambiguate(text, mentions, dateline)
+    places, weight = _to_places(text, mentions, MIN_SCORE)
+    return places, _focus(places, weight, dateline)
+
+
+def _focus(places: list[Place], weight: dict[int, float], dateline: _Mention | None) -> Focus:
+    """Return the article's main place (the dateline's, else the most weighted) and country."""
+    g = gz.load()
+    if dateline is not None and dateline.best >= 0:
+        p = dateline.best >> 2
+        return Focus(place=int(g.geonameid[p]), country_code=g.country[p] or None)
+    if not places:
+        return Focus(place=None, country_code=None)
+    best = max(weight, key=weight.__getitem__)
+    countries: dict[str, float] = {}
+    for p, w in weight.items():
+        if g.country[p]:
+            countries[g.country[p]] = countries.get(g.country[p], 0.0) + w
+    cc = g.country[best] or (max(countries, key=countries.__getitem__) if countries else None)
+    return Focus(place=int(g.geonameid[best]), country_code=cc or None)
+
+
+def resolve_spans(body: str, spans: list[tuple[int, int]], language: str | None = None) -> list[Place | None]:
+    """Return the place each given span names (None when unknown), with the same disambiguation.
+
+    For evaluation with gold toponym spans: every span is looked up as written, and all of them
+    form the context of each other.
+    """
+    del language  # the language data of every language is merged (see _lang_data)
+    g = gz.load()
+    lang = _lang_data()
+    mentions: list[_Mention] = []
+    order: list[int] = []
+    for k, (s, e) in enumerate(spans):
+        surface = body[s:e]
+        key = gz.fold(surface)
+        codes, skel = _lookup(key, surface, allow_skeleton=True)
+        qualifier = None
+        if not codes:
+            words = key.split()
+            if len(words) > 1 and words[-1] in lang.suffixes:
+                codes, skel = _lookup(" ".join(words[:-1]), surface, allow_skeleton=True)
+                qualifier = lang.suffixes[words[-1]]
+        if not codes and key in lang.demonyms and lang.demonyms[key] in g.country_index:
+            codes = (g.country_index[lang.demonyms[key]] * 4 + gz.NAME_DEMONYM,)
+        if not codes:
+            continue
+        mentions.append(
+            _Mention(s, e, codes, qualifier=qualifier, skeleton=skel, single=len(key.split()) == 1)
+        )
+        order.append(k)
+    _disambiguate(body, mentions, None)
+    out: list[Place | None] = [None] * len(spans)
+    for k, m in zip(order, mentions, strict=True):
+        places, _ = _to_places(body, [m], -math.inf)
+        out[k] = places[0] if places else None
+    return out

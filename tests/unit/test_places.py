@@ -1,0 +1,234 @@
+"""Unit tests of the places stage: spotting, matching rules, disambiguation, focus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams import gazetteer
+from streams.places import resolve_places, resolve_spans
+from streams.records import Article
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+BAKHMUT, CHASIV_YAR, KYIV, KHARKIV, MOSCOW = 713174, 710915, 703448, 706483, 524901
+DONETSK_OBLAST, KOSTIANTYNIVKA, POKROVSK_UA, STOCKHOLM, WASHINGTON_DC = (
+    709716,
+    705104,
+    704422,
+    2673730,
+    4140963,
+)
+
+
+def places_of(body: str, language: str = "en", **kw) -> dict[str, tuple[int, str | None, str]]:
+    """Return {mention text: (geonameid, country, kind)} for every mention found in `body`."""
+    places, _ = resolve_places(Article(id="t", body=body, language=language, **kw))
+    return {m.text: (p.geonameid, p.country_code, p.kind) for p in places for m in p.mentions}
+
+
+def test_fold_and_skeleton_meet_across_spellings() -> None:
+    assert gazetteer.fold("Zaporij-jia’s") == "zaporij jias"
+    sk = gazetteer.skeleton
+    assert sk(gazetteer.fold("Chassiv Iar")) == sk(gazetteer.fold("Chasiv Yar"))
+    assert sk(gazetteer.fold("Zaporijia")) == sk(gazetteer.fold("Zaporizhzhia"))
+    assert sk(gazetteer.fold("Bakhmout")) == sk(gazetteer.fold("Bakhmut"))
+    assert sk(gazetteer.fold("Kyiv")) != sk(gazetteer.fold("Kharkiv"))
+
+
+@pytest.mark.parametrize(
+    ("body", "mention", "geonameid"),
+    [
+        ("Shelling continued in Bakhmout on Tuesday.", "Bakhmout", BAKHMUT),
+        ("Civilians arrived in Chassiv Iar after a long drive.", "Chassiv Iar", CHASIV_YAR),
+        ("The delegation flew to Kiev on Monday.", "Kiev", KYIV),
+        ("The delegation flew to Kyiv on Monday.", "Kyiv", KYIV),
+        ("Missiles struck Kharkov overnight, officials said.", "Kharkov", KHARKIV),
+        ("Les civils ont quitté Bakhmout pour Kharkiv.", "Bakhmout", BAKHMUT),
+        ("La délégation est arrivée à Moscou mardi.", "Moscou", MOSCOW),
+    ],
+)
+def test_transliterations_and_alternate_names(body: str, mention: str, geonameid: int) -> None:
+    assert places_of(body)[mention][0] == geonameid
+
+
+def test_zaporijia_is_the_city_on_the_dnieper() -> None:
+    found = places_of("Des frappes ont visé Zaporijia et Kherson dans la nuit.", "fr")
+    gid, cc, kind = found["Zaporijia"]
+    assert (cc, kind) == ("UA", "city")
+    g = gazetteer.load()
+    idx = next(i for i in range(len(g)) if g.geonameid[i] == gid)
+    assert g.population[idx] > 500000
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        ("Fighting raged across the Donetsk Oblast this week.", "en"),
+        ("Fighting raged across the Donetsk region this week.", "en"),
+        ("Les combats font rage dans la région de Donetsk.", "fr"),
+    ],
+)
+def test_qualified_forms_name_the_oblast(body: str, language: str) -> None:
+    found = places_of(body, language)
+    assert any(v == (DONETSK_OBLAST, "UA", "admin1") for v in found.values()), found
+
+
+def test_unqualified_name_shared_with_a_big_city_is_the_city() -> None:
+    found = places_of("Russian missiles hit Kharkiv and Donetsk on Sunday.")
+    assert found["Kharkiv"][2] == "city"
+    assert found["Donetsk"][2] == "city"
+
+
+def test_paris_texas_follows_its_qualifier() -> None:
+    found = places_of("The storm flooded streets in Paris, Texas, on Friday.")
+    _gid, cc, kind = found["Paris"]
+    assert (cc, kind) == ("US", "city")
+    assert found["Texas"][2] == "admin1"
+    assert places_of("The summit opened in Paris on Friday.")["Paris"][1] == "FR"
+
+
+def test_kostiantynivka_beside_bakhmut_is_the_donetsk_oblast_city() -> None:
+    found = places_of("Troops pulled back from Bakhmut to Kostiantynivka, 20 km to the west.")
+    assert found["Kostiantynivka"][0] == KOSTIANTYNIVKA
+
+
+def test_co_occurring_places_pick_the_local_namesake() -> None:
+    found = places_of("Police in Gainesville and Hall County said the suspect fled toward Atlanta, Georgia.")
+    assert found["Gainesville"][1] == "US"
+    g = gazetteer.load()
+    idx = next(i for i in range(len(g)) if g.geonameid[i] == found["Gainesville"][0])
+    assert g.admin1[idx] == "US.GA"
+
+
+def test_people_are_not_places() -> None:
+    found = places_of("The film stars Denzel Washington and was shot last year.")
+    assert "Washington" not in found
+    found = places_of("Mr. Paris said the Washington Post had the story first.")
+    assert not found
+
+
+def test_organisations_are_not_places() -> None:
+    found = places_of(
+        "The paramilitary group Wagner claimed Bakhmut. Wagner leader Yevgeny Prigozhin spoke from Bakhmut."
+    )
+    assert "Wagner" not in found
+    assert found["Bakhmut"][0] == BAKHMUT
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        ("Mobile phones were seized. The mobile network failed.", "en"),
+        ("Police said the driver fled. Reading the report took hours.", "en"),
+        ("Mais la ville a tenu. Cela reste fragile, selon le maire.", "fr"),
+        ("Mars a été un mois difficile. En mai, les combats ont repris.", "fr"),
+    ],
+)
+def test_common_words_are_not_places(body: str, language: str) -> None:
+    assert places_of(body, language) == {}
+
+
+def test_demonyms_name_their_country() -> None:
+    found = places_of("Ukrainian forces repelled a Russian assault.")
+    assert found["Ukrainian"][:2] == (690791, "UA")
+    assert found["Russian"][1] == "RU"
+    assert places_of("Les Russes ont reculé.", "fr")["Russes"][1] == "RU"
+
+
+def test_us_abbreviation_only_in_capitals() -> None:
+    assert places_of("The U.S. embassy issued a warning.")["U.S."][1] == "US"
+    assert places_of("Give us a call.") == {}
+
+
+def test_dateline_sets_the_focus() -> None:
+    body = "A small group of civilians emerges from an armored vehicle in Chassiv Iar, near Bakhmout."
+    _places, focus = resolve_places(Article(id="t", body=body, language="en", dateline="Chassiv Iar"))
+    assert focus.place == CHASIV_YAR
+    assert focus.country_code == "UA"
+
+
+def test_focus_without_dateline_is_the_most_named_place() -> None:
+    body = "Pokrovsk has not fallen. In Pokrovsk, soldiers hold the north. Ukraine says Pokrovsk stands."
+    _, focus = resolve_places(Article(id="t", body=body, language="en"))
+    assert focus.place == POKROVSK_UA
+    assert focus.country_code == "UA"
+
+
+def test_mentions_index_the_body_and_skip_boilerplate() -> None:
+    body = "Troops entered Bakhmut. Photo: Kyiv Independent / Stockholm"
+    cut = body.index("Photo")
+    places, _ = resolve_places(Article(id="t", body=body, boilerplate=[(cut, len(body))]))
+    for p in places:
+        for m in p.mentions:
+            assert body[m.start : m.end] == m.text
+            assert m.start < cut
+        assert 0.0 <= p.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", " ", "\x00\ufffd", "A" * 5000, "É" * 10, "U.S." * 50, "(" * 100, "Paris, " * 300, "\n\n\n"],
+)
+def test_never_raises(body: str) -> None:
+    places, focus = resolve_places(Article(id="t", body=body, boilerplate=[(5, 2), (-1, 10**9)]))
+    assert isinstance(places, list)
+    assert focus is not None
+
+
+def test_resolve_spans_shares_the_disambiguation() -> None:
+    body = "Gainesville police said Hall County deputies helped. Paris, Texas, sent aid."
+    spans = [(0, 11), (24, 35), (53, 58), (60, 65), (0, 3)]
+    out = resolve_spans(body, spans, "en")
+    assert out[0] is not None and out[0].country_code == "US"
+    assert out[1] is not None and out[1].kind == "admin2"
+    assert out[2] is not None and out[2].country_code == "US"
+    assert out[3] is not None and out[3].kind == "admin1"
+    assert out[4] is None
+
+
+def _seed(name_prefix: str) -> str:
+    return next(SEEDS.glob(f"{name_prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def test_seed_000_reads_as_a_reader_would() -> None:
+    body = _seed("000")
+    found = places_of(body, "en", dateline="Chassiv Iar")
+    assert found["Chassiv Iar"][0] == CHASIV_YAR
+    assert found["Bakhmout"][0] == BAKHMUT
+    assert found["Kyiv"][0] == KYIV
+    assert found["Moscow"][0] == MOSCOW
+    assert found["Kharkiv"][0] == KHARKIV
+    assert found["Kostiantynivka"][0] == KOSTIANTYNIVKA
+    assert found["Kherson"][1:] == ("UA", "city")
+    assert "Wagner" not in found
+
+
+def test_seed_001_reads_as_a_reader_would() -> None:
+    found = places_of(_seed("001"), "en")
+    assert found["Kiev"][0] == KYIV
+    assert found["Washington"][0] == WASHINGTON_DC
+    assert found["Stockholm"][0] == STOCKHOLM
+    assert found["Chasiv Yar"][0] == CHASIV_YAR
+    assert "Wagner" not in found
+    assert "Haines" not in found
+
+
+def test_seed_002_french_pokrovsk() -> None:
+    found = places_of(_seed("002"), "fr")
+    assert found["Pokrovsk"][0] == POKROVSK_UA
+    assert found["Ukraine"][1] == "UA"
+    assert "Yuri" not in found
+    assert "Skala" not in found
+
+
+def test_seed_003_french_bakhmut_and_donetsk_region() -> None:
+    body = _seed("003")
+    places, _ = resolve_places(Article(id="t", body=body, language="fr"))
+    by_text = {(m.text, m.start): p for p in places for m in p.mentions}
+    assert all(p.geonameid == BAKHMUT for (t, _), p in by_text.items() if t == "Bakhmut")
+    region = body.index("région de Donetsk") + len("région de ")
+    assert by_text[("Donetsk", region)].geonameid == DONETSK_OBLAST
+    assert any(t == "Kiev" and p.geonameid == KYIV for (t, _), p in by_text.items())
+    assert not any(t in ("Wagner", "Cela") for t, _ in by_text)
