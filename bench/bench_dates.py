@@ -131,6 +131,9 @@ def load_meantime() -> list[Doc]:
                 continue
             s, e = spans[ids[0]][0], spans[ids[-1]][1]
             golds.append(Gold(s, e, tx.get("value") or "", tx.get("type") or "", body[s:e]))
+        if dct and re.fullmatch(r"\d\d-\d\d-\d{4}", dct):
+            # One creation time is written DD-MM-YYYY (its text reports January's sales "last month").
+            dct = f"{dct[6:]}-{dct[3:5]}-{dct[:2]}"
         if dct:
             docs.append(Doc(path.stem, body, dct, golds, skip, "en"))
     return docs

@@ -160,7 +160,11 @@ def _language(code: str) -> Lang:
     word_lists: dict[str, list[str]] = {k: list(v) for k, v in lower.items()}
     # Abbreviations may carry a dot ("Feb."); a full name's dot ends the sentence.
     word_lists["month_any"] = [*months, *(a + "." for a in lower["month_abbreviations"])]
-    word_lists["weekday_any"] = [*lower["weekdays"], *lower["weekday_abbreviations"], *(a + "." for a in lower["weekday_abbreviations"])]
+    word_lists["weekday_any"] = [
+        *lower["weekdays"],
+        *lower["weekday_abbreviations"],
+        *(a + "." for a in lower["weekday_abbreviations"]),
+    ]
     for key, words in data.get("words", {}).items():
         word_lists[key] = [w.lower() for w in words]
     placeholders = {k.upper(): _alternation(v) for k, v in word_lists.items()}
@@ -276,7 +280,9 @@ _SEASON_MONTH = {"SP": 4, "SU": 7, "FA": 10, "WI": 1}
 _UNIT_ORDER = {"S": 0, "MIN": 1, "H": 2, "D": 3, "W": 4, "WE": 4, "M": 5, "Q": 6, "Y": 7, "DE": 8, "CE": 9}
 
 
-def _pick_year(dct: date, key: tuple[int, ...], tense: int, mod: int | None) -> int:
+def _pick_year(
+    dct: date, key: tuple[int, ...], tense: int, mod: int | None, future_weight: float = 1.0
+) -> int:
     """Return the year that places `key` (month[, day]) nearest `dct` as the context asks.
 
     `mod` -1/0/+1 comes from "last"/"this"/"next"; `tense` -1/0/+1 from the verbs around. News
@@ -298,7 +304,8 @@ def _pick_year(dct: date, key: tuple[int, ...], tense: int, mod: int | None) -> 
     def distance(y: int) -> float:
         d = _safe_date(y, key[0], key[1] if len(key) > 1 else 15) or date(y, key[0], 28)
         delta = (d - dct).days
-        return abs(delta) + (0.5 if delta > 0 else 0)
+        # News mostly looks back: a month ahead counts as two behind.
+        return abs(delta) * (future_weight if delta > 0 else 1) + (0.5 if delta > 0 else 0)
 
     return min(cands, key=distance)
 
@@ -501,7 +508,7 @@ def _interpret(
             if year is None:
                 if dct is None:
                     return f"XXXX-{month:02d}-{day:02d}", "DATE", "day"
-                year = _pick_year(dct, (month, day), tense, mod)
+                year = _pick_year(dct, (month, day), 0, mod)
             d = _safe_date(year, month, day)
             if d is None:
                 return None
@@ -513,13 +520,13 @@ def _interpret(
             if year is None:
                 if dct is None:
                     return f"XXXX-{month:02d}", "DATE", "month"
-                year = _pick_year(dct, (month,), tense, mod)
+                year = _pick_year(dct, (month,), tense, mod, 2.0)
             return f"{year:04d}-{month:02d}", "DATE", "month"
         if weekday:
             if dct is None:
                 return f"XXXX-WXX-{weekday}", "DATE", "day"
             base = anchor if rule.anchor == "ref" else dct
-            d = _pick_weekday(base, weekday, tense, mod)  # type: ignore[arg-type]
+            d = _pick_weekday(base, weekday, 0, mod)  # type: ignore[arg-type]
             ctx.ref = d
             if pod:
                 return f"{d.isoformat()}T{pod}", "TIME", "part-of-day"
@@ -705,6 +712,7 @@ _SHAPES = (
     ("quarter", re.compile(r"q[1-4]")),
     ("year", re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")),
     ("four", re.compile(r"(?<!\d)\d{4}(?!\d)")),
+    ("twodigit", re.compile(r"^\d\d$")),
 )
 
 
