@@ -75,13 +75,12 @@ def article(story: Story) -> Article:
 
 def stream(stories: list[Story], window_hours: float) -> tuple[dict[str, StoryVerdict], dict[str, float]]:
     """Return the verdicts of the streaming index and its timings and state figures."""
-    fingerprints = []
+    # The fingerprint crosses a topic as JSON: encoded here as the enrichment agent does, decoded
+    # below as the dedup agent does (bytes only are kept, so the timing is not the GC's).
+    articles = [(article(story), story.date) for story in stories]
     started = time.perf_counter()
-    for story in stories:
-        fingerprints.append(dedup.fingerprint(article(story), story.date, [], []))
+    wire = [orjson.dumps(dedup.fingerprint(text, date, [], [])) for text, date in articles]
     fingerprint_s = time.perf_counter() - started
-    # The fingerprint crosses a topic as JSON: decode it as the dedup agent does.
-    wire = [orjson.dumps(fp) for fp in fingerprints]
     state: dict[str, bytes] = {}
     index = dedup.StoryIndex(state, window_hours=window_hours)
     verdicts: dict[str, StoryVerdict] = {}
@@ -180,7 +179,7 @@ def main() -> int:
     per_article = figures["fingerprint_ms"] + figures["check_ms"]
     rows += [
         ("stories streamed (NEWID order)", f"{len(stories):,}"),
-        ("fingerprint per article (ms)", f"{figures['fingerprint_ms']:.3f}"),
+        ("fingerprint per article, JSON encode included (ms)", f"{figures['fingerprint_ms']:.3f}"),
         ("check per article, JSON decode included (ms)", f"{figures['check_ms']:.3f}"),
         ("dedup stage per article (ms)", f"{per_article:.3f}"),
         ("throughput, one core (articles/s)", f"{1000 / per_article:,.0f}"),

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from itertools import chain
 from typing import Any, ClassVar
 
 import numpy as np
@@ -58,10 +59,12 @@ _M3 = np.uint64(0x165667B19E3779F9)
 _S29 = np.uint64(29)
 _S32 = np.uint64(32)
 
-# Figures: "12-1/2" and "3/4" (wire fractions), "1,234,000" and "70 000" (grouped), "2.5", "2,5".
-_NUMBER = r"\d+-\d+/\d+|\d+/\d+|\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?!\d)|\d+(?:[.,]\d+)?"
-_TOKEN = re.compile(rf"({_NUMBER})|[^\W\d_]+")
-_GROUPED = re.compile(r"^\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+")
+# Tokens: grouped figures ("1,250,000", "70 000", "1.234,5"), wire fractions ("12-1/2", "3/4"),
+# figures ("2.5", "2,5"), words (letters only). Figures are then written one way (`normal_figure`).
+_GROUPED = r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?!\d)"
+_TOKEN = re.compile(rf"[^\W\d_]+|{_GROUPED}|\d+-\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)?")  # words first: most tokens
+_GROUPS = re.compile(r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+")
+_SEPARATOR = re.compile(r"\D")
 
 
 @dataclass(slots=True)
@@ -105,7 +108,7 @@ class StoryFingerprint:
                 raise TypeError(f"fingerprint field {name} must be an integer")
         for name in cls._LISTS:
             values = data.get(name, [])
-            if not isinstance(values, list) or any(type(v) is not int for v in values):
+            if not isinstance(values, list) or not set(map(type, values)) <= {int}:
                 raise TypeError(f"fingerprint field {name} must be a list of integers")
         ts = data.get("published_ts")
         if ts is not None and not isinstance(ts, int | float):
@@ -159,11 +162,14 @@ def _rules() -> dict[str, Any]:
         head = [p for patterns in data[kind]["head"].values() for p in patterns]
         note = [p for patterns in data[kind]["note"].values() for p in patterns]
         markers[kind] = (union(head, anchored=True), union(note, anchored=False))
-    boilerplate = [p for patterns in data["boilerplate"].values() for p in patterns]
+    lines = "|".join(p for patterns in data["boilerplate"]["lines"].values() for p in patterns)
+    inline = "|".join(p for patterns in data["boilerplate"]["inline"].values() for p in patterns)
     words = {w: d for table in data["number_words"].values() for w, d in table.items()}
     return {
         "markers": markers,
-        "boilerplate": re.compile("|".join(f"(?:{p})" for p in boilerplate), re.IGNORECASE | re.MULTILINE),
+        # Matched on case-folded text without IGNORECASE, which is several times faster.
+        "lines": re.compile(rf"^[ \t]*(?:{lines})[ \t]*$", re.MULTILINE),
+        "inline": re.compile(rf"(?:{inline})", re.MULTILINE),
         "number_words": words,
     }
 
@@ -172,7 +178,7 @@ _token_hashes: dict[str, int] = {}
 
 
 def _token_hash(token: str) -> int:
-    """Return the 64-bit hash of a token; a bounded cache, since wire vocabulary repeats a lot."""
+    """Return the 64-bit hash of a token, through a bounded cache."""
     value = _token_hashes.get(token)
     if value is None:
         if len(_token_hashes) > 500_000:
@@ -185,14 +191,13 @@ def _hash32(text: str) -> int:
     return xxhash.xxh32_intdigest(text.encode())
 
 
-def normalise_number(text: str) -> str:
-    """Return a figure without thousands separators, its decimal comma as a point: "1,234.5" -> "1234.5"."""
-    grouped = _GROUPED.match(text)
-    if grouped:
-        head = re.sub(r"[,.\u00a0\u202f ]", "", grouped.group(0))
-        tail = text[grouped.end() :]
-        return head + ("." + tail[1:] if tail else "")
-    return text.replace(",", ".")
+def normal_figure(figure: str) -> str:
+    """Return a figure without thousands separators, with a decimal point: "1,234.5" -> "1234.5"."""
+    groups = _GROUPS.match(figure)
+    if (groups and groups.end() < len(figure)) or (groups and len(groups.group(0)) > 4):
+        tail = figure[groups.end() :]
+        return _SEPARATOR.sub("", groups.group(0)) + ("." + tail[1:] if tail else "")
+    return figure.replace(",", ".")
 
 
 def strip_markers(text: str) -> tuple[str, str | None]:
@@ -219,7 +224,7 @@ def find_marker(headline: str | None, body: str) -> str | None:
 
 
 def prose(article: Article) -> str:
-    """Return the body without its boilerplate spans, boilerplate lines and leading update marker."""
+    """Return the body case-folded, without boilerplate spans and lines nor a leading update marker."""
     body = article.body
     if article.boilerplate:
         parts, last = [], 0
@@ -228,26 +233,21 @@ def prose(article: Article) -> str:
             last = max(last, end)
         parts.append(body[last:])
         body = " ".join(parts)
-    body = strip_markers(body)[0]
-    return _rules()["boilerplate"].sub(" ", body)
+    rules = _rules()
+    body = strip_markers(body)[0].casefold()
+    return rules["inline"].sub(" ", rules["lines"].sub(" ", body))
 
 
 def tokens(text: str) -> tuple[list[str], list[str]]:
-    """Return the text's word tokens (case folded, figures normalised) and its distinct figures."""
-    words: list[str] = []
-    figures: list[str] = []
+    """Return the word tokens of case-folded `text` (figures normalised) and its figures."""
+    words = _TOKEN.findall(text)
+    figures = [w for w in words if w < ":"]  # a token is a figure or letters; digits sort before ":"
+    changed = {w: normal_figure(w) for w in figures if not w.isdigit()}
+    if any(w != normal for w, normal in changed.items()):
+        words = [changed.get(w, w) for w in words]
+        figures = [changed.get(w, w) for w in figures]
     number_words = _rules()["number_words"]
-    for match in _TOKEN.finditer(text.casefold()):
-        number = match.group(1)
-        if number is not None:
-            token = normalise_number(number)
-            figures.append(token)
-        else:
-            token = match.group(0)
-            digit = number_words.get(token)
-            if digit is not None:
-                figures.append(digit)
-        words.append(token)
+    figures.extend(number_words[w] for w in number_words.keys() & set(words))
     return words, figures
 
 
@@ -255,7 +255,10 @@ def shingle_hashes(words: Sequence[str]) -> np.ndarray:
     """Return the sorted distinct 32-bit hashes of the word 3-grams of `words` (vectorised)."""
     if not words:
         return np.empty(0, dtype=np.uint32)
-    h = np.fromiter((_token_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    known = list(map(_token_hashes.get, words))  # one C-level pass; wire vocabulary repeats a lot
+    if None in known:
+        known = [_token_hash(w) if h is None else h for w, h in zip(words, known, strict=True)]
+    h = np.array(known, dtype=np.uint64)
     if len(h) >= SHINGLE_WORDS:
         # Position-weighted sum of the token hashes, then a 64-bit finaliser: one hash per 3-gram.
         s = h[:-2] * _M1 + h[1:-1] * _M2 + h[2:]
@@ -376,14 +379,16 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 def _common(a: np.ndarray, a_cut: int, b: np.ndarray, b_cut: int) -> tuple[int, int, int]:
     """Return (|A ∩ B|, |A|, |B|) over the two samples cut at the lower of their two cuts."""
-    cut = min(a_cut, b_cut)
-    if a_cut > cut:
-        a = a[: int(np.searchsorted(a, cut, side="right"))]
-    if b_cut > cut:
-        b = b[: int(np.searchsorted(b, cut, side="right"))]
+    if a_cut > b_cut:
+        a = a[: int(a.searchsorted(b_cut, side="right"))]
+    elif b_cut > a_cut:
+        b = b[: int(b.searchsorted(a_cut, side="right"))]
     if not len(a) or not len(b):
         return 0, len(a), len(b)
-    return len(np.intersect1d(a, b, assume_unique=True)), len(a), len(b)
+    # Both are sorted and distinct: the intersection is the repeats of their sorted union.
+    both = np.concatenate((a, b))
+    both.sort()
+    return int(np.count_nonzero(both[1:] == both[:-1])), len(a), len(b)
 
 
 def relate(
@@ -446,7 +451,7 @@ _HEADER = struct.Struct("<BBBBdQQIIIHfHHHHHHB")
 _FORMAT = 1
 POST_CUT = HASH_SPACE // 8  # sample hashes below this go into the posting lists...
 POST_MIN = 4  # ...and always a text's few smallest, so that short items find each other
-CANDIDATES = 12  # candidates scored per article, the ones sharing the most posted shingles
+CANDIDATES = 6  # candidates scored per article, the ones sharing the most posted shingles
 CROWDED = 256  # a posting list this long is a template phrase: too common to find candidates by
 
 
@@ -754,19 +759,12 @@ class StoryIndex:
 
     def _candidates(self, entry: _Entry) -> list[int]:
         """Return the sequence numbers worth scoring against `entry`: exact copies, then shared shingles."""
-        hits: Counter[int] = Counter()
         exact = self._exact.get(entry.exact, ())
-        postings = self._postings
-        for key in entry.sketch.sample.tolist():
-            seqs = postings.get(key)
-            if seqs is not None and len(seqs) < CROWDED:
-                hits.update(seqs)
+        found = [seqs for seqs in map(self._postings.get, entry.sketch.sample.tolist()) if seqs]
         if self.translations:
-            for place in entry.places.tolist():
-                seqs = self._places.get(place)
-                if seqs is not None and len(seqs) < CROWDED:
-                    hits.update(seqs)
-        ranked = sorted(hits.items(), key=lambda item: (-item[1], item[0]))[:CANDIDATES]
+            found.extend(seqs for seqs in map(self._places.get, entry.places.tolist()) if seqs)
+        hits = Counter(chain.from_iterable(seqs for seqs in found if len(seqs) < CROWDED))
+        ranked = heapq.nsmallest(CANDIDATES, hits.items(), key=lambda item: (-item[1], item[0]))
         chosen = list(exact[:CANDIDATES])
         chosen.extend(seq for seq, _ in ranked if seq not in exact)
         return chosen
