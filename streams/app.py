@@ -28,7 +28,10 @@ class NewswireApp(faust.App):
     async def on_first_start(self) -> None:
         await super().on_first_start()
         # The embedded broker auto-creates unknown topics with 4 partitions; declare ours first.
-        await create_topics(settings.bootstrap, all_topics(settings), topic_configs(settings))
+        await create_topics(
+            settings.bootstrap, all_topics(settings), topic_configs(settings), **settings.security
+        )
+        pipeline.warm_up()  # load the gazetteer and language data before the first article, not during it
 
 
 def all_topics(conf: Settings) -> dict[str, int]:

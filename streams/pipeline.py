@@ -70,6 +70,11 @@ def decide(pending: bytes, index: dedup.StoryIndex) -> tuple[str, bytes]:
     return event["id"], orjson.dumps(event)
 
 
+def warm_up() -> None:
+    """Load every stage's data (gazetteer, language data) by enriching one small article."""
+    annotate(b"PARIS (Reuters) - Warm-up on Monday in Paris, France.", datetime.now(UTC))
+
+
 def iso_utc(moment: datetime) -> str:
     """Return `moment` as ISO 8601 in UTC with a Z, to the millisecond."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
