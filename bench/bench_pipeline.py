@@ -182,7 +182,7 @@ def stage_costs(records: list[bytes]) -> dict[str, float]:
             [d.value for d in found],
         )
         timed("dedup: index", index.check, fp)
-        _, pending = timed("whole annotate", pipeline.annotate, raw, now)
+        timed("whole annotate", pipeline.annotate, raw, now)
     return {name: statistics.mean(values) for name, values in timings.items()}
 
 
