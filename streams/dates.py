@@ -130,8 +130,10 @@ def _language(code: str) -> Lang:
     if code not in available_languages():
         code = FALLBACK_LANGUAGE
     data = _load_data(code)
-    common = _load_data("_common")
-    data = _merge(common, data)
+    merged = _load_data("_common")
+    for name in data.get("include", []):
+        merged = _merge(merged, _load_data(name))
+    data = _merge(merged, data)
     lower = {
         k: {w.lower(): v for w, v in data.get(k, {}).items()}
         for k in (
@@ -152,12 +154,16 @@ def _language(code: str) -> Lang:
             "refs",
             "sets",
             "zones",
+            "deictic_pod",
         )
     }
     months = {**lower["months"], **lower["month_abbreviations"]}
     weekdays = {**lower["weekdays"], **lower["weekday_abbreviations"], **lower["weekdays_plural"]}
     modifiers = {**lower["modifiers_pre"], **lower["modifiers_post"]}
     word_lists: dict[str, list[str]] = {k: list(v) for k, v in lower.items()}
+    data["_deictic_pod"] = {
+        k: (int(v.split()[0]), v.split()[1]) for k, v in lower["deictic_pod"].items() if len(v.split()) == 2
+    }
     # Abbreviations may carry a dot ("Feb."); a full name's dot ends the sentence.
     word_lists["month_any"] = [*months, *(a + "." for a in lower["month_abbreviations"])]
     word_lists["weekday_any"] = [
@@ -200,7 +206,7 @@ def _language(code: str) -> Lang:
     digit_rules: dict[str, list[int]] = {}
     for index, spec in enumerate(data.get("rules", [])):
         template = _expand(spec["re"], fragments)
-        pattern = _expand(template, placeholders)
+        pattern = _expand(template, placeholders, "(?!)")
         # Patterns are written in lower case and run on the lower-cased text: no IGNORECASE, which
         # makes Python's regex engine several times slower.
         # A hyphen before is a compound ("après-midi" holds no "midi").
@@ -212,6 +218,7 @@ def _language(code: str) -> Lang:
             digit_rules.setdefault(shape, []).append(index)
         # The words that can start a search for this rule: its head lists' words and its own.
         heads = [w.lower() for w in spec.get("triggers", [])]
+        heads.extend(word_lists.get(spec.get("triggers_list", ""), []))
         for name in _PLACEHOLDER.findall(template):
             if name.lower() in head_lists:
                 heads.extend(word_lists.get(name.lower(), []))
@@ -250,9 +257,15 @@ def _language(code: str) -> Lang:
 _PLACEHOLDER = re.compile(r"\{([A-Z_]+)\}")
 
 
-def _expand(template: str, placeholders: dict[str, str]) -> str:
-    """Return `template` with each `{NAME}` replaced by its alternation (unknown names kept)."""
-    return _PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), template)
+def _expand(template: str, placeholders: dict[str, str], unknown: str | None = None) -> str:
+    """Return `template` with each `{NAME}` replaced by its alternation.
+
+    An unknown name is kept as is, or replaced by `unknown` ("(?!)": a list the language leaves
+    empty never matches).
+    """
+    return _PLACEHOLDER.sub(
+        lambda m: placeholders.get(m.group(1), m.group(0) if unknown is None else unknown), template
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,6 +551,11 @@ def _interpret(
     if kind == "deictic":
         key = " ".join((g.get("deictic") or "").lower().replace("’", "'").split())
         offset = lang.deictic.get(key)
+        if offset is None and key in lang.extra.get("_deictic_pod", {}):
+            # one word for a day and its part: "stamattina", "anoche"
+            offset, pod_code = lang.extra["_deictic_pod"][key]
+            g = {**g, "pod": None}
+            rule = Rule(rule.regex, rule.kind, rule.type, pod_code, rule.anchor)
         if offset is None or anchor is None:
             return None
         d = anchor + timedelta(days=offset)
