@@ -46,11 +46,11 @@ from streams.records import Article, Relation, StoryVerdict
 
 SHINGLE_WORDS = 3
 HASH_SPACE = 1 << 32
-SAMPLE_CUT = HASH_SPACE // 4  # the sample keeps about a quarter of a text's shingles...
-SAMPLE_MIN = 32  # ...but never fewer than this many (short items need every shingle)...
-SAMPLE_MAX = 96  # ...nor more than this many (state stays under 1 KB per article)
+SAMPLE_CUT = HASH_SPACE // 2  # the sample keeps about half of a text's shingles...
+SAMPLE_MIN = 48  # ...but never fewer than this many (short items need every shingle)...
+SAMPLE_MAX = 160  # ...nor more than this many (state stays under 1 KB per article)
 NUMBERS_MAX = 24
-EVIDENCE_MAX = 16
+EVIDENCE_MAX = 8
 FULL_CUT = HASH_SPACE - 1  # the sample holds every hash of the text
 
 _M1 = np.uint64(0x9E3779B185EBCA87)
@@ -368,10 +368,14 @@ class Thresholds:
     small_overlap: float = 0.9
     medium_overlap: float = 0.85
     overlap: float = 0.7
+    marked_relief: float = 0.15  # less overlap needed when the copy says it is a new version
     changed_figures: float = 0.15  # share of figures that may differ without a marker saying why
-    marked_changed_figures: float = 0.5  # ...and with one ("CORRECTED", "UPDATE 1")
+    marked_changed_figures: float = 0.34  # ...and with one ("CORRECTED", "UPDATE 1")
     duplicate_inside: float = 0.8  # share of the new text found in the old one to call it a duplicate
     update_growth: float = 1.15  # the new text is this much longer: an update, not a rewrite
+    # An unmarked text that holds an older one but is mostly other copy is a digest or round-up
+    # quoting it ("MONEY NEWS HIGHLIGHTS"), not a later version: below this resemblance, no link.
+    digest_resemblance: float = 0.12
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -417,16 +421,20 @@ def relate(
         needed = thresholds.medium_overlap
     else:
         needed = thresholds.overlap
+    marked = new.marker is not None
+    if marked:
+        needed -= thresholds.marked_relief
     if similarity < needed:
         return None
     same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)
     changed = min(new_figures, old_figures) - same_figures
     if changed:
-        marked = new.marker in ("update", "correction", "repeat")
         allowed = thresholds.marked_changed_figures if marked else thresholds.changed_figures
         if changed > allowed * max(new_figures, old_figures):
             return None
     resemblance = common / (n_new + n_old - common)
+    if not marked and n_new > n_old and resemblance < thresholds.digest_resemblance:
+        return None
     if new.marker in ("update", "correction"):
         return "update", similarity, resemblance
     if new.marker == "repeat":

@@ -1,5 +1,6 @@
 """Dedup: fingerprints, and the story index's verdicts for each relation, its state and its window."""
 
+from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -342,3 +343,53 @@ def test_translations_are_not_linked_by_default():
     index = StoryIndex({})
     index.check(fp("en", text(*STORY), places=[101, 202]))
     assert index.check(fp("fr", text(*FRENCH), at(2), language="fr", places=[101, 202])).relation == "new"
+
+
+def test_round_up_that_quotes_a_story_is_not_a_version_of_it():
+    index = StoryIndex({})
+    index.check(fp("story", text(*STORY[:1])))
+    round_up = text(*OTHER, STORY[0], *EXTRA, *[p.replace("Port Meridian", "Lake Town") for p in STORY[1:]])
+    assert index.check(fp("round-up", round_up * 2, at(1))).relation == "new"
+
+
+def test_marked_correction_needs_less_overlap_than_an_unmarked_copy():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY)))
+    rewritten = text(STORY[0], STORY[2], STORY[4], *EXTRA)
+    unmarked = StoryIndex({})
+    unmarked.check(fp("a", text(*STORY)))
+    assert unmarked.check(fp("b", rewritten, at(1))).relation == "new"
+    verdict = index.check(fp("b", rewritten, at(1), headline="CORRECTED-Port to close terminal"))
+    assert verdict.relation == "update"
+
+
+class TableLike(MutableMapping):
+    """Only the mapping protocol, as a Faust table offers it."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def __getitem__(self, key: str) -> bytes:
+        return self.data[key]
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        assert isinstance(key, str) and isinstance(value, bytes)
+        self.data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.data[key]
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def test_index_needs_only_the_mapping_protocol_of_str_to_bytes():
+    table = TableLike()
+    index = StoryIndex(table, window_hours=1)
+    index.check(fp("a", text(*STORY)))
+    assert index.check(fp("b", text(*STORY), at(0.5))).relation == "duplicate"
+    index.check(fp("c", text(*OTHER), at(3)))
+    assert set(table.data) == {"a:c"}
