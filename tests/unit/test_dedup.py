@@ -97,7 +97,15 @@ def test_sample_is_consistent_bounded_and_complete_for_short_texts():
 
 @pytest.mark.parametrize(
     ("raw", "normal"),
-    [("1,250,000", "1250000"), ("70 000", "70000"), ("2,5", "2.5"), ("4.2", "4.2"), ("12-1/2", "12-1/2")],
+    [
+        ("1,250,000", "1250000"),
+        ("70\u00a0000", "70000"),
+        ("70\u202f000", "70000"),
+        ("2,5", "2.5"),
+        ("1.234,5", "1234.5"),
+        ("4.2", "4.2"),
+        ("12-1/2", "12-1/2"),
+    ],
 )
 def test_figures_are_normalised(raw, normal):
     assert dedup.tokens(f"about {raw} units")[1] == [normal]
