@@ -53,6 +53,7 @@ class _LangData:
     person_verbs: frozenset[str]
     not_places: frozenset[str]
     org_words: frozenset[str]
+    articles: frozenset[str]
     abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
     abbreviation_re: re.Pattern[str] | None
     gap: re.Pattern[str]  # what may stand between two capitalised words of one name
@@ -75,6 +76,7 @@ def _lang_data() -> _LangData:
     verbs: set[str] = set()
     notp: set[str] = set()
     orgw: set[str] = set()
+    arts: set[str] = set()
     abbr: dict[str, str] = {}
     for path in sorted(LANG_DIR.glob("*.json")):
         d = json.loads(path.read_text(encoding="utf-8"))
@@ -88,6 +90,7 @@ def _lang_data() -> _LangData:
         verbs.update(gz.fold(w) for w in d.get("person_verbs", []))
         notp.update(gz.fold(w) for w in d.get("not_places", []))
         orgw.update(gz.fold(w) for w in d.get("org_words", []))
+        arts.update(gz.fold(w) for w in d.get("articles", []))
         abbr.update({gz.fold(k): v for k, v in d.get("region_abbreviations", {}).items()})
     abbr_forms = sorted(
         {
@@ -117,6 +120,7 @@ def _lang_data() -> _LangData:
         frozenset(verbs),
         frozenset(notp),
         frozenset(orgw),
+        frozenset(arts),
         abbr,
         abbr_re,
         gap,
@@ -132,8 +136,6 @@ class _Mention:
     container: int | None = None  # index of the mention that qualifies it ("Paris, Texas")
     skeleton: bool = False
     single: bool = True
-    tok: int = -1  # index of the first token, when spotted in running text
-    last_tok: int = -1
     scores: dict[int, float] = field(default_factory=dict)  # context-free
     final: dict[int, float] = field(default_factory=dict)  # after context
     best: int = -1
@@ -254,7 +256,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             if (
                 codes
                 and not single
-                and _fold_fast(text[s:e]) in lang.stopwords
+                and _fold_fast(text[s:e]) in lang.articles
                 and not (_is_big(codes) or _is_town(codes))
             ):
                 continue
@@ -296,7 +298,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
     return [
         m
         for m, v in zip(mentions, verdicts, strict=True)
-        if v == _KEEP and not (m.single and text[m.start : m.end] in persons and not _is_big(m.codes))
+        if v == _KEEP and not (m.single and text[m.start : m.end] in persons and not _is_region(m.codes))
     ]
 
 
@@ -319,7 +321,10 @@ def _has_lowercase_use(text: str, word: str) -> bool:
 def _is_big(codes: tuple[int, ...]) -> bool:
     """Return whether a candidate is a country, first-level division, region or a city of 100,000."""
     g = gz.load()
-    return any(g.kind[c >> 2] in (1, 3, 4, 5, 6) or g.population[c >> 2] >= 100000 for c in codes)
+    return any(
+        c & 3 != gz.NAME_BASE and (g.kind[c >> 2] in (1, 3, 4, 5, 6) or g.population[c >> 2] >= 100000)
+        for c in codes
+    )
 
 
 def _verdict(text: str, m: _Mention) -> int:
@@ -344,7 +349,6 @@ def _verdict(text: str, m: _Mention) -> int:
             and not _starts_sentence(text, prev_start)
             and p_f not in lang.connectors
             and not _is_demonym(p_f)
-            and not _is_place_word(p_f)
         ):
             # "Denzel Washington", "Avril Haines": a capitalised word before the name.
             return _PERSON if m.single else _DROP
@@ -358,18 +362,25 @@ def _verdict(text: str, m: _Mention) -> int:
             # "Washington Post", "Wagner Group", "Kyiv Independent".
             return _DROP
         if (
-            not big
+            not _is_region(m.codes)
             and gap in (" ", "\u00a0")
             and nxt[:1].isupper()
             and n_f not in lang.titles
             and not _is_place_word(n_f)
         ):
-            # "Wagner Group", "Paris Hilton"; big places stay ("Ohio Supreme Court").
+            # "Wagner Group", "Lincoln Day", "Paris Hilton"; regions stay ("Ohio Supreme Court").
             return _DROP
         if _starts_sentence(text, m.start) and not (big or _is_town(m.codes)):
             # A sentence-initial word must be a known place to count on its own.
             return _DROP
     return _KEEP
+
+
+@lru_cache(maxsize=65536)
+def _is_region(codes: tuple[int, ...]) -> bool:
+    """Return whether a candidate is a country, first-level division, continent or region."""
+    g = gz.load()
+    return any(c & 3 != gz.NAME_BASE and g.kind[c >> 2] in (1, 3, 4, 5, 6) for c in codes)
 
 
 @lru_cache(maxsize=65536)
@@ -392,6 +403,8 @@ def _is_place_word(folded: str) -> bool:
     """Return whether a single folded word is a country, division or city of 100,000 or more."""
     g = gz.load()
     for c in _codes(g.names.get(folded)):
+        if c & 3 == gz.NAME_BASE:
+            continue
         if c & 3 == gz.NAME_DEMONYM or g.kind[c >> 2] >= 1 or g.population[c >> 2] >= 100000:
             return True
     return False
@@ -409,7 +422,7 @@ def _prior(g: gz.Gazetteer, code: int, m: _Mention) -> float:
     elif kind in ("region", "water"):
         s = 2.2
     elif kind == "admin1":
-        s = 1.5 + 0.15 * math.log10(pop + 1)
+        s = 1.2 + 0.15 * math.log10(pop + 1)
     elif kind == "admin2":
         s = 1.6 if how == gz.NAME_PRIMARY and not m.single else 0.6
     else:
@@ -464,7 +477,7 @@ def _priors(
                 g.country[q] == g.country[p]
                 and (
                     g.admin1[q] == g.admin1[p]
-                    or _haversine_km(float(g.lat[p]), float(g.lon[p]), float(g.lat[q]), float(g.lon[q])) < 300
+                    or _near_km(float(g.lat[p]), float(g.lon[p]), float(g.lat[q]), float(g.lon[q])) < 300
                 )
                 for q in cities
             )
@@ -476,38 +489,149 @@ def _priors(
     return tuple(top)
 
 
+@dataclass(slots=True)
+class _Group:
+    """The mentions of one name (same candidates, qualifier and container): scored together."""
+
+    members: list[_Mention]
+    scores: dict[int, float]
+    weight: float
+    countries: dict[str, float]  # country -> probability that the name lies in it
+    admins: dict[str, float]  # first-level division -> probability
+    points: list[tuple[float, float]]
+
+
+# Candidates within this many points of a name's best score are readings the name may have;
+# each lends support to the other names in proportion to its probability (softmax at _TEMP).
+_WINDOW = 1.5
+_TEMP = 0.6
+_COUNTRY_WEIGHT = 1.8
+
+
+def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], weight: float) -> _Group:
+    best = max(scores.values())
+    plausible = [(c, math.exp((v - best) / _TEMP)) for c, v in scores.items() if v >= best - _WINDOW]
+    z = sum(w for _, w in plausible)
+    countries: dict[str, float] = {}
+    admins: dict[str, float] = {}
+    points: list[tuple[float, float]] = []
+    small = True
+    for c, w in sorted(plausible, key=lambda cw: -cw[1]):
+        p, prob = c >> 2, w / z
+        kind = g.kind[p]
+        cc = g.country[p]
+        if cc:
+            countries[cc] = countries.get(cc, 0.0) + prob
+        if kind in (0, 1, 2) and g.admin1[p]:
+            admins[g.admin1[p]] = admins.get(g.admin1[p], 0.0) + prob
+        if kind in (0, 2) and prob >= 0.2 and len(points) < 3:
+            points.append((float(g.lat[p]), float(g.lon[p])))
+        small = small and kind == 0 and g.population[p] < 20000
+    if small:
+        weight *= 0.5  # small towns are the likeliest wrong namesakes: they vote softly
+    return _Group(members, scores, weight, countries, admins, points)
+
+
 def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None) -> None:
-    """Choose each mention's place in place, using priors then the article's context."""
+    """Choose each mention's place in place: priors, then support from the article's other names.
+
+    Every other name supports a candidate in proportion to the probability that it lies in the
+    same country or first-level division, or within 161 km; a second round uses the scores of
+    the first ("Athens" beside "Clarke County" is the Georgia pair).
+    """
     g = gz.load()
     # Containers: "Paris, Texas", "Kostiantynivka (Donetsk)".
     for k in range(len(mentions) - 1):
         a, b = mentions[k], mentions[k + 1]
         gap = text[a.end : b.start]
-        if gap in (", ", " (", ", in ") or gap == ",":
-            kinds = {gz.KINDS[g.kind[c >> 2]] for c in b.codes}
-            if kinds & {"admin1", "country", "admin2"}:
+        if gap in (", ", " (", ", in ", ","):
+            kinds = {g.kind[c >> 2] for c in b.codes}
+            if kinds & {1, 2, 3}:
                 a.container = k + 1
+    by_key: dict[tuple[object, ...], list[_Mention]] = {}
     for m in mentions:
         m.codes = _qualified_codes(g, m)
         m.scores = dict(_priors(m.codes, m.qualifier, m.skeleton, m.single))
-        m.best = max(m.scores, key=m.scores.__getitem__) if m.scores else -1
+        m.best = -1
+        if m.scores:
+            by_key.setdefault((m.codes, m.qualifier, m.skeleton, m.single), []).append(m)
+    keys = list(by_key.values())
+    index = {id(m): k for k, ms in enumerate(keys) for m in ms}
+    containers: dict[int, int] = {}
+    for m in mentions:
+        if m.container is not None and id(m) in index and id(mentions[m.container]) in index:
+            containers[index[id(m)]] = index[id(mentions[m.container])]
+    extra: list[_Group] = []
     if dateline is not None and dateline.codes:
         dateline.scores = {c: _prior(g, c, dateline) for c in dateline.codes}
         dateline.best = max(dateline.scores, key=dateline.scores.__getitem__)
+        extra.append(_group(g, [dateline], dateline.scores, 3.0))
+    voters = [_group(g, ms, ms[0].scores, 1.0) for ms in keys]
+    results: list[tuple[int, dict[int, float]]] = []
     for _ in range(2):
-        before = [m.best for m in mentions]
-        _rescore(g, mentions, dateline)
-        if before == [m.best for m in mentions]:
-            break
+        results = [
+            _score_group(
+                g, ms[0].scores, voters[k], voters + extra, voters[containers[k]] if k in containers else None
+            )
+            for k, ms in enumerate(keys)
+        ]
+        # The second round hears each name as the first round scored it.
+        voters = [_group(g, ms, results[k][1], 1.0) for k, ms in enumerate(keys)]
+    for ms, (best, final) in zip(keys, results, strict=True):
+        for m in ms:
+            m.best, m.final = best, final
 
 
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 12742.0 * math.asin(math.sqrt(min(1.0, max(0.0, a))))
+def _score_group(
+    g: gz.Gazetteer, priors: dict[int, float], grp: _Group, voters: list[_Group], container: _Group | None
+) -> tuple[int, dict[int, float]]:
+    """Return the best candidate of a group and every candidate's score in context."""
+    others = [v for v in voters if v.members is not grp.members]
+    total = sum(v.weight for v in others if v.countries)
+    ranked = sorted(priors, key=lambda c: -priors[c])
+    near_rank = set(ranked[:5])
+    n_points = sum(1 for v in others if v.points)
+    new: dict[int, float] = {}
+    for c in ranked:
+        base = priors[c]
+        p = c >> 2
+        cc, a1, kind = g.country[p], g.admin1[p], int(g.kind[p])
+        w_cc = w_a1 = 0.0
+        for v in others:
+            if cc:
+                w_cc += v.weight * v.countries.get(cc, 0.0)
+            if a1:
+                w_a1 += v.weight * v.admins.get(a1, 0.0)
+        s = base
+        if total > 0 and cc:
+            share = w_cc / total
+            s += _COUNTRY_WEIGHT * share
+            if kind == 0 and share < 0.05 and total >= 2 and g.population[p] < 100000:
+                # A small namesake in a country nothing else in the article is in.
+                s -= 0.7
+        if kind in (0, 1, 2) and a1:
+            s += 0.8 * min(2.0, w_a1)
+        if kind in (0, 2) and c in near_rank and n_points:
+            lat, lon = float(g.lat[p]), float(g.lon[p])
+            best_d = 1e9
+            for v in others:
+                for qlat, qlon in v.points:
+                    if abs(qlat - lat) < 3:
+                        best_d = min(best_d, _near_km(lat, lon, qlat, qlon))
+            if best_d < 161:
+                s += 0.6
+            if kind == 0 and g.population[p] < 20000 and best_d >= 300:
+                # A small town needs a neighbour: another place of the article within 300 km.
+                s -= 0.5
+        elif kind == 0 and g.population[p] < 20000 and n_points:
+            s -= 0.5
+        if container is not None and (
+            container.admins.get(a1, 0.0) > 0.3
+            or (not container.admins and container.countries.get(cc, 0.0) > 0.3)
+        ):
+            s += 3.0
+        new[c] = s
+    return max(new, key=new.__getitem__), new
 
 
 def _near_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -517,95 +641,6 @@ def _near_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         dlon = 360 - dlon
     dx = dlon * math.cos(math.radians((lat1 + lat2) / 2))
     return 111.195 * math.hypot(dx, lat2 - lat1)
-
-
-def _rescore(g: gz.Gazetteer, mentions: list[_Mention], dateline: _Mention | None) -> None:
-    """Rescore every mention's candidates against the places currently chosen for the others.
-
-    Each distinct place votes once (the dateline's three times), so a name repeated ten times
-    does not confirm itself. Mentions of the same name share one computation.
-    """
-    chosen: dict[int, float] = {}
-    for m in mentions:
-        if m.best >= 0:
-            q = m.best >> 2
-            # Small towns vote softly: they are the likeliest to be wrong namesakes.
-            chosen.setdefault(q, 0.5 if g.kind[q] == 0 and g.population[q] < 20000 else 1.0)
-    if dateline is not None and dateline.best >= 0:
-        chosen[dateline.best >> 2] = 3.0
-    # (place, weight, country, admin1, is_local, lat, lon) of every voter.
-    voters = [
-        (
-            q,
-            w,
-            g.country[q],
-            g.admin1[q] if g.kind[q] in (0, 1, 2) else "",
-            g.kind[q] in (0, 2),
-            float(g.lat[q]),
-            float(g.lon[q]),
-        )
-        for q, w in chosen.items()
-    ]
-    done: dict[tuple[tuple[int, ...], str | None, int, int], tuple[int, dict[int, float]]] = {}
-    for m in mentions:
-        if not m.scores:
-            continue
-        container = mentions[m.container] if m.container is not None else None
-        c_best = container.best if container is not None else -1
-        key = (m.codes, m.qualifier, m.best, c_best)
-        hit = done.get(key)
-        if hit is None:
-            hit = _rescore_one(g, m, voters, c_best)
-            done[key] = hit
-        m.best, m.final = hit
-
-
-def _rescore_one(
-    g: gz.Gazetteer, m: _Mention, voters: list[tuple[int, float, str, str, bool, float, float]], c_best: int
-) -> tuple[int, dict[int, float]]:
-    own = m.best >> 2 if m.best >= 0 else -1
-    new: dict[int, float] = {}
-    for c, base in m.scores.items():
-        p = c >> 2
-        cc, a1, kind = g.country[p], g.admin1[p], int(g.kind[p])
-        lat, lon = float(g.lat[p]), float(g.lon[p])
-        w_all = w_cc = w_a1 = 0.0
-        near161 = near300 = False
-        n_local = 0
-        for q, w, qcc, qa1, qlocal, qlat, qlon in voters:
-            if q in (p, own):
-                continue
-            n_local += qlocal
-            if qcc:
-                w_all += w
-                if qcc == cc:
-                    w_cc += w
-            if qa1 and qa1 == a1:
-                w_a1 += w
-            if qlocal and kind in (0, 2) and not near161:
-                d = _near_km(lat, lon, qlat, qlon) if abs(lat - qlat) < 3 else 1000.0
-                near300 = near300 or d < 300
-                near161 = d < 161
-        s = base
-        if w_all > 0 and cc:
-            share = w_cc / w_all
-            s += 1.5 * share
-            if kind == 0 and share == 0 and w_all >= 2 and g.population[p] < 100000:
-                # A small namesake in a country nothing else in the article is in.
-                s -= 0.7
-        if kind in (0, 2) and a1:
-            s += 0.8 * min(1.0, w_a1 / 2.0)
-        if near161:
-            s += 0.6
-        if kind == 0 and g.population[p] < 20000 and n_local and not near300:
-            # A small town needs a neighbour: another place of the article within 300 km.
-            s -= 0.5
-        if c_best >= 0:
-            q = c_best >> 2
-            if (g.kind[q] == 3 and g.country[q] == cc) or (g.kind[q] in (1, 2) and g.admin1[q] == a1):
-                s += 3.0
-        new[c] = s
-    return max(new, key=new.__getitem__), new
 
 
 def _confidence(m: _Mention) -> float:
@@ -722,13 +757,23 @@ def resolve_spans(body: str, spans: list[tuple[int, int]], language: str | None 
     for k, (s, e) in enumerate(spans):
         surface = body[s:e]
         key = gz.fold(surface)
-        codes, skel = _lookup(key, surface, allow_skeleton=True)
-        qualifier = None
+        qualifier: str | None = None
+        codes: tuple[int, ...] = ()
+        skel = False
+        if surface.endswith(".") and lang.abbreviations.get(key) in g.admin1_index:
+            # "Kan.", "W.Va.": a region abbreviation, not a namesake spelled the same.
+            codes = (g.admin1_index[lang.abbreviations[key]] * 4 + gz.NAME_ALTERNATE,)
+            qualifier = "admin"
+        if not codes:
+            codes, skel = _lookup(key, surface, allow_skeleton=True)
         if not codes:
             words = key.split()
             if len(words) > 1 and words[-1] in lang.suffixes:
                 codes, skel = _lookup(" ".join(words[:-1]), surface, allow_skeleton=True)
                 qualifier = lang.suffixes[words[-1]]
+        if not codes and key in lang.abbreviations and lang.abbreviations[key] in g.admin1_index:
+            codes = (g.admin1_index[lang.abbreviations[key]] * 4 + gz.NAME_ALTERNATE,)
+            qualifier = "admin"
         if not codes and key in lang.demonyms and lang.demonyms[key] in g.country_index:
             codes = (g.country_index[lang.demonyms[key]] * 4 + gz.NAME_DEMONYM,)
         if not codes:
