@@ -1106,7 +1106,8 @@ def _read_string(
         found = [
             t
             for t in _find_dates(probe, dct)
-            if t.type == "DATE" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.value)
+            # a written day number: "the day" or "today" in a metadata string is no timestamp
+            if t.type == "DATE" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.value) and re.search(r"\d", t.text)
         ]
         if not found:
             continue

@@ -1,0 +1,147 @@
+"""French temporal expressions (French TimeBank conventions: the determiner is in the span)."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.dates import find_dates
+from streams.records import Article, Published
+
+# Wednesday 8 March 2023.
+DCT = Published("2023-03-08", "day", None, "metadata")
+
+
+def found(body: str, dct: Published = DCT) -> dict[str, str]:
+    """Return {span text: value} for every expression found in `body`."""
+    return {t.text: t.value for t in find_dates(Article(id="t", body=body, language="fr"), dct)}
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Il est arrivé le 6 mai dernier.", "le 6 mai dernier", "2022-05-06"),
+        ("La réunion aura lieu samedi 11 mars.", "samedi 11 mars", "2023-03-11"),
+        ("Il est né le 27 mai 1998, à Nancy.", "le 27 mai 1998", "1998-05-27"),
+        ("Les otages ont été libérés en mai 1988, avant.", "mai 1988", "1988-05"),
+        ("Il est mort le 1er septembre 1939.", "le 1er septembre 1939", "1939-09-01"),
+        ("C'était le 10 novembre 93.", "le 10 novembre 93", "1993-11-10"),
+    ],
+)
+def test_absolute_dates(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Le gouvernement a réagi le mois dernier.", "le mois dernier", "2023-02"),
+        ("Il reviendra l'an prochain.", "l'an prochain", "2024"),
+        ("Ils ont voté l'année dernière.", "l'année dernière", "2022"),
+        ("Le sommet a lieu cette semaine.", "cette semaine", "2023-W10"),
+        ("Il a plu ce week-end.", "ce week-end", "2023-W10-WE"),
+    ],
+)
+def test_units_with_dernier_prochain_and_ce(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Il a parlé dimanche soir à la télévision.", "dimanche soir", "2023-03-05TEV"),
+        ("Elle est partie lundi.", "lundi", "2023-03-06"),
+        ("Il est parti vendredi dernier.", "vendredi dernier", "2023-03-03"),
+        ("Il reviendra lundi prochain.", "lundi prochain", "2023-03-13"),
+    ],
+)
+def test_weekdays(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Il est arrivé hier.", "hier", "2023-03-07"),
+        ("Il est arrivé hier soir.", "hier soir", "2023-03-07TEV"),
+        ("Il est arrivé hier en début d'après-midi.", "hier en début d'après-midi", "2023-03-07TAF"),
+        ("Il part demain.", "demain", "2023-03-09"),
+        ("Il a neigé ce matin.", "ce matin", "2023-03-08TMO"),
+    ],
+)
+def test_deictic_days_and_parts_of_the_day(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+def test_lendemain_is_relative_to_the_date_last_named() -> None:
+    got = found("Le traité fut signé le 8 mai 1945. Le lendemain, la fête commença.")
+    assert got["Le lendemain"] == "1945-05-09"
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Depuis l'été dernier, les forces russes attaquent.", "l'été dernier", "2022-SU"),
+        ("Il fait froid en hiver.", "hiver", "XXXX-WI"),
+    ],
+)
+def test_seasons(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+def test_ete_as_a_past_participle_is_not_summer() -> None:
+    assert found("Il a été arrêté par la police.") == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Il devance Irvine de 30,4 secondes.", "30,4 secondes", "PT30.4S"),
+        ("La grève a duré trois jours.", "trois jours", "P3D"),
+        ("Il a fallu plus de vingt ans.", "plus de vingt ans", "P20Y"),
+        ("Il a attendu dix-huit mois.", "dix-huit mois", "P18M"),
+        ("Cela prend quelques jours.", "quelques jours", "PXD"),
+    ],
+)
+def test_durations(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+def test_ages_are_not_durations() -> None:
+    assert found("Un homme de 37 ans a été interpellé.") == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Le marché se tient tous les jeudis.", "tous les jeudis", "XXXX-WXX-4"),
+        ("La fête revient chaque année.", "chaque année", "P1Y"),
+    ],
+)
+def test_sets(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Il vit maintenant à Paris.", "maintenant", "PRESENT_REF"),
+        ("Poutine a récemment affirmé cela.", "récemment", "PAST_REF"),
+        ("On verra à l'avenir.", "à l'avenir", "FUTURE_REF"),
+    ],
+)
+def test_vague_references(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+def test_clock_times_take_the_date_last_named() -> None:
+    got = found("Rendez-vous samedi 11 mars à 21 h 45.")
+    assert got["21 h 45"] == "2023-03-11T21:45"
+
+
+def test_apres_midi_holds_no_midi() -> None:
+    got = found("Il est arrivé en fin d'après-midi.")
+    assert "midi" not in got
+
+
+def test_decades_follow_the_french_timebank_form() -> None:
+    assert found("Au début des années 60, tout changea.")["début des années 60"] == "196X"
