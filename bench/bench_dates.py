@@ -257,7 +257,7 @@ _REUTERS = re.compile(r"<REUTERS.*?</REUTERS>", re.S)
 
 def reuters_agreement(limit: int | None = None) -> dict[str, float]:
     """Return how often the dateline read alone agrees with the DATE stamp, and speed figures."""
-    total = agree = unparsed = meta_ok = 0
+    total = agree = unparsed = meta_ok = bad_stamps = 0
     times = []
     stories = 0
     for path in sorted((DATA / "reuters21578").glob("reut2-*.xml")):
@@ -273,7 +273,11 @@ def reuters_agreement(limit: int | None = None) -> dict[str, float]:
             if limit and stories > limit:
                 break
             stamp_raw = dm.group(1).strip()
-            stamp = datetime.strptime(stamp_raw.split(".")[0], "%d-%b-%Y %H:%M:%S")
+            try:
+                stamp = datetime.strptime(stamp_raw.split(".")[0], "%d-%b-%Y %H:%M:%S")
+            except ValueError:  # a few stamps are garbled ("31-MAR-1987 605:12:19")
+                bad_stamps += 1
+                continue
             body = html.unescape(bm.group(1))
             art = Article(id=str(stories), body=body, source="Reuters", language="en", published=stamp_raw)
             t0 = time.perf_counter()
@@ -305,6 +309,7 @@ def reuters_agreement(limit: int | None = None) -> dict[str, float]:
         "agree": agree / total if total else 0.0,
         "unparsed": unparsed,
         "meta_ok": meta_ok / len(times) if times else 0.0,
+        "bad_stamps": bad_stamps,
         "ms_median": statistics.median(ms) if ms else 0.0,
         "ms_per700": statistics.median(per700) if per700 else 0.0,
     }
@@ -364,7 +369,7 @@ def main() -> None:
     print(
         f"Reuters-21578: {r['stories']} stories, {r['datelines']} datelines; dateline agrees with DATE "
         f"{100 * r['agree']:.1f}% ({r['unparsed']} unread); "
-        f"DATE stamp parsed exactly {100 * r['meta_ok']:.1f}%; "
+        f"DATE stamp parsed exactly {100 * r['meta_ok']:.1f}% ({r['bad_stamps']} garbled stamps skipped); "
         f"median {r['ms_median']:.3f} ms/story, {r['ms_per700']:.3f} ms per 700 words"
     )
 

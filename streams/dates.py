@@ -377,6 +377,7 @@ class _Context:
     dct: date | None
     ref: date | None
     spans: dict[str, int] = field(default_factory=dict)  # group name -> start offset in body
+    cues: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # per sentence
 
 
 def _number(text: str | None, lang: Lang) -> float | None:
@@ -420,15 +421,19 @@ def _tense(ctx: _Context, start: int) -> int:
     lo = max(lower.rfind(". ", 0, start), lower.rfind("\n", 0, start)) + 1
     ends = [i for i in (lower.find(". ", start), lower.find("\n", start)) if i >= 0]
     hi = min(ends) if ends else len(lower)
+    cues = ctx.cues.get((lo, hi))
+    if cues is None:
+        cues = []
+        for regex, tense in ((ctx.lang.future_cues, 1), (ctx.lang.past_cues, -1)):
+            if regex is not None:
+                cues.extend((m.start(), tense) for m in regex.finditer(lower, lo, hi))
+        ctx.cues[(lo, hi)] = cues
     best = 0
     best_d = len(lower)
-    for regex, tense in ((ctx.lang.future_cues, 1), (ctx.lang.past_cues, -1)):
-        if regex is None:
-            continue
-        for m in regex.finditer(lower, lo, hi):
-            d = abs(m.start() - start)
-            if d < best_d:
-                best, best_d = tense, d
+    for pos, tense in cues:
+        d = abs(pos - start)
+        if d < best_d or (d == best_d and tense > 0):
+            best, best_d = tense, d
     return best
 
 
@@ -706,7 +711,7 @@ def _parse_dct(published: Published | None) -> date | None:
 
 
 _TOKEN = re.compile(r"\w+")
-_WINDOW = 30  # characters of context a pattern may need on each side of its trigger word
+_WINDOW = 26  # characters of context a pattern may need on each side of its trigger word
 
 
 def _lower(text: str) -> str:
@@ -719,6 +724,7 @@ def _lower(text: str) -> str:
 
 _PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»–—…„‚·•′″¡¿"
 _NONWORD = re.compile(r"[^\w]+")
+_HAS_DIGIT = re.compile(r"\d")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -739,24 +745,28 @@ def _shapes(core: str) -> list[str]:
     return [name for name, regex in _SHAPES if regex.search(core)]
 
 
+def _cores(lower: str) -> set[str]:
+    """Return the distinct white-space tokens of `lower`, stripped of surrounding punctuation."""
+    tokens = set(lower.split())
+    plain = {t for t in tokens if t.isalnum()}
+    return plain | {t.strip(_PUNCT) for t in tokens - plain}
+
+
 def _windows(lower: str, lang: Lang) -> dict[int, list[tuple[int, int]]]:
     """Return, per rule index, the merged windows of `lower` around that rule's trigger words."""
-    # str.split and set lookups are far cheaper than a regex pass over the whole text.
+    # str.split and set operations are far cheaper than a regex pass over the whole text.
     triggers = lang.triggers
-    words: set[str] = set()
+    cores = _cores(lower)
+    words = cores.intersection(triggers)
     digit_tokens: dict[str, tuple[int, ...]] = {}
-    for tok in set(lower.split()):
-        core = tok.strip(_PUNCT)
-        if core in triggers:
-            words.add(core)
-        elif not core.isalpha():
-            for part in _NONWORD.split(core):
-                if part in triggers:
-                    words.add(part)
-            if lang.digit_rules and any(c.isdigit() for c in core):
-                rules = tuple(sorted({r for shape in _shapes(core) for r in lang.digit_rules.get(shape, ())}))
-                if rules:
-                    digit_tokens[core] = rules
+    for core in (c for c in cores if not c.isalpha()):
+        for part in _NONWORD.split(core):
+            if part in triggers:
+                words.add(part)
+        if lang.digit_rules and not core.isalpha() and _HAS_DIGIT.search(core):
+            rules = tuple(sorted({r for shape in _shapes(core) for r in lang.digit_rules.get(shape, ())}))
+            if rules:
+                digit_tokens[core] = rules
     hits: list[tuple[int, int, tuple[int, ...]]] = []
     n = len(lower)
     for word in words:
@@ -976,12 +986,12 @@ def _weekday_evidence(article: Article, lang: Lang) -> set[int]:
     found: set[int] = set()
     if not body:
         return found
-    lower = _lower(body[:20000])
-    for tok in set(lower.split()):
-        core = tok.strip(_PUNCT)
-        if core in lang.weekdays and core not in lang.extra.get("weekday_abbreviations", {}):
-            found.add(lang.weekdays[core])
-    return found
+    cores = _cores(_lower(body[:20000]))
+    return {
+        lang.weekdays[w]
+        for w in cores.intersection(lang.weekdays)
+        if w not in lang.extra.get("weekday_abbreviations", {})
+    }
 
 
 def _numeric_reading(
