@@ -385,6 +385,7 @@ class Thresholds:
     marked_relief: float = 0.15  # less overlap needed when the copy says it is a new version
     changed_figures: float = 0.15  # share of figures that may differ without a marker saying why
     marked_changed_figures: float = 0.34  # ...and with one ("CORRECTED", "UPDATE 1")
+    few_figures: int = 5  # with fewer figures than this, none may change
     duplicate_inside: float = 0.8  # share of the new text found in the old one to call it a duplicate
     update_growth: float = 1.15  # the new text is this much longer: an update, not a rewrite
     # An unmarked text that holds an older one but is mostly other copy is a digest or round-up
@@ -443,8 +444,11 @@ def relate(
     same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)
     changed = min(new_figures, old_figures) - same_figures
     if changed:
+        # A changed figure is an edit only among several; in a notice with a handful of figures
+        # (a dividend, a rate) it is another notice.
         allowed = thresholds.marked_changed_figures if marked else thresholds.changed_figures
-        if changed > allowed * max(new_figures, old_figures):
+        figures = max(new_figures, old_figures)
+        if figures < thresholds.few_figures or changed > allowed * figures:
             return None
     resemblance = common / (n_new + n_old - common)
     if not marked and n_new > n_old and resemblance < thresholds.digest_resemblance:
