@@ -155,6 +155,7 @@ def _language(code: str) -> Lang:
             "sets",
             "zones",
             "deictic_pod",
+            "holidays",
         )
     }
     months = {**lower["months"], **lower["month_abbreviations"]}
@@ -409,6 +410,16 @@ def _number(text: str | None, lang: Lang) -> float | None:
         val = lang.numbers[part]
         total = total * val if val >= 100 and total else total + val
     return total + extra
+
+
+def _roman(text: str) -> int:
+    """Return the value of a Roman numeral ("XXe" -> 20), or 0."""
+    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+    digits = [values.get(c, 0) for c in text.lower() if c in values]
+    total = 0
+    for i, v in enumerate(digits):
+        total += -v if i + 1 < len(digits) and digits[i + 1] > v else v
+    return total
 
 
 def _fmt_number(n: float) -> str:
@@ -680,6 +691,38 @@ def _interpret(
         if year is None:
             return f"XXXX-Q{q}", "DATE", "quarter"
         return f"{year:04d}-Q{q}", "DATE", "quarter"
+
+    if kind == "holiday":  # Christmas, New Year's Day: a fixed day of the year
+        md = lang.extra.get("holidays", {}).get(
+            " ".join((g.get("holiday") or "").lower().replace("’", "'").split())
+        )
+        if not md:
+            return None
+        month, day = (int(x) for x in md.split("-"))
+        year = _year_of(g["year"], dct) if g.get("year") else None
+        if year is None:
+            if dct is None:
+                return f"XXXX-{md}", "DATE", "day"
+            year = _pick_year(dct, (month, day), _tense(ctx, start), mod)
+        d = _safe_date(year, month, day)
+        if d is None:
+            return None
+        ctx.ref = d
+        return d.isoformat(), "DATE", "day"
+
+    if kind == "century":  # the 20th century -> 19
+        n = int(re.sub(r"\D", "", g.get("century") or "") or 0) or _roman(g.get("roman") or "")
+        if not n:
+            return None
+        return f"{n - 1:02d}", "DATE", "century"
+
+    if kind == "weekend":  # "the weekend": the last one, or the next when the verbs look ahead
+        if dct is None:
+            return None
+        saturday = dct - timedelta(days=(dct.weekday() - 5) % 7)
+        if _tense(ctx, start) > 0 and saturday < dct - timedelta(days=1):
+            saturday += timedelta(days=7)
+        return _iso_week(saturday) + "-WE", "DATE", "week"
 
     if kind == "year_rel":  # "the previous year", "the year before": relative to the ref date
         base = anchor

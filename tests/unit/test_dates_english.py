@@ -204,3 +204,16 @@ def test_unknown_language_falls_back_to_english_and_numeric_patterns() -> None:
     got = found("Meeting 2023-03-01 and on 8 March 2023.", language="und")
     assert got["2023-03-01"] == "2023-03-01"
     assert got["8 March 2023"] == "2023-03-08"
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Prices rose before Christmas.", "Christmas", "2022-12-25"),
+        ("It was built in the 20th century.", "the 20th century", "19"),
+        ("Talks failed over the weekend.", "the weekend", "2023-W09-WE"),
+        ("It was founded years ago.", "years ago", "PAST_REF"),
+    ],
+)
+def test_holidays_centuries_weekends_and_vague_ago(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value

@@ -145,3 +145,20 @@ def test_apres_midi_holds_no_midi() -> None:
 
 def test_decades_follow_the_french_timebank_form() -> None:
     assert found("Au début des années 60, tout changea.")["début des années 60"] == "196X"
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Il est rentré pour Noël.", "Noël", "2022-12-25"),
+        ("Une guerre du XXe siècle.", "XXe siècle", "19"),
+        ("Il a plu le week-end.", "le week-end", "2023-W09-WE"),
+        ("Les Jeux d'hiver commencent.", None, None),
+    ],
+)
+def test_holidays_centuries_weekends(body: str, text: str | None, value: str | None) -> None:
+    got = found(body)
+    if text is None:
+        assert got == {}
+    else:
+        assert got[text] == value
