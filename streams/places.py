@@ -54,6 +54,8 @@ class _LangData:
     not_places: frozenset[str]
     org_words: frozenset[str]
     articles: frozenset[str]
+    modifiers: frozenset[str]
+    first_names: frozenset[str]
     abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
     abbreviation_re: re.Pattern[str] | None
     gap: re.Pattern[str]  # what may stand between two capitalised words of one name
@@ -77,6 +79,12 @@ def _lang_data() -> _LangData:
     notp: set[str] = set()
     orgw: set[str] = set()
     arts: set[str] = set()
+    mods: set[str] = set()
+    first: set[str] = set()
+    for path in sorted(LANG_DIR.glob("*_first_names.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                first.add(gz.fold(line))
     abbr: dict[str, str] = {}
     for path in sorted(LANG_DIR.glob("*.json")):
         d = json.loads(path.read_text(encoding="utf-8"))
@@ -91,6 +99,7 @@ def _lang_data() -> _LangData:
         notp.update(gz.fold(w) for w in d.get("not_places", []))
         orgw.update(gz.fold(w) for w in d.get("org_words", []))
         arts.update(gz.fold(w) for w in d.get("articles", []))
+        mods.update(gz.fold(w) for w in d.get("place_modifiers", []))
         abbr.update({gz.fold(k): v for k, v in d.get("region_abbreviations", {}).items()})
     abbr_forms = sorted(
         {
@@ -121,6 +130,8 @@ def _lang_data() -> _LangData:
         frozenset(notp),
         frozenset(orgw),
         frozenset(arts),
+        frozenset(mods),
+        frozenset(first),
         abbr,
         abbr_re,
         gap,
@@ -136,6 +147,8 @@ class _Mention:
     container: int | None = None  # index of the mention that qualifies it ("Paris, Texas")
     skeleton: bool = False
     single: bool = True
+    weak: bool = False  # followed by a capitalised word: part of a longer name?
+    alone: bool = False  # no other place in the article to support or contradict it
     scores: dict[int, float] = field(default_factory=dict)  # context-free
     final: dict[int, float] = field(default_factory=dict)  # after context
     best: int = -1
@@ -274,7 +287,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             q = lang.suffixes.get(_fold_fast(word)) if gap in (" ", "\u00a0", "-") else None
             if q:
                 m.qualifier = q
-                if word[:1].isupper():
+                if word[:1].isupper() and q != "city":
+                    # "Laurel County", "Donetsk Oblast" are the names; "Dublin City Council" is not.
                     m.end += len(gap) + len(word)
                     if j + 1 < n and caps[j + 1][0] < m.end:
                         j += 1
@@ -344,17 +358,37 @@ def _verdict(text: str, m: _Mention) -> int:
         if p_f in lang.honorifics and gap.strip() in ("", "."):
             return _PERSON
         if (
+            m.single
+            and prev[0].isupper()
+            and ((p_f in lang.first_names and gap in (" ", "\u00a0")) or (len(prev) == 1 and gap == ". "))
+        ):
+            # "Scott Jones", "Matthew D. Flores": a given name or a middle initial before it.
+            return _PERSON
+        if (
             gap in (" ", "\u00a0")
             and prev[0].isupper()
             and not _starts_sentence(text, prev_start)
             and p_f not in lang.connectors
             and not _is_demonym(p_f)
+            and p_f not in lang.modifiers
+            and not _title_case(text, m.start)
         ):
             # "Denzel Washington", "Avril Haines": a capitalised word before the name.
             return _PERSON if m.single else _DROP
     if m.single:
         gap, nxt = _word_after(text, m.end)
         n_f = _fold_fast(nxt) if nxt else ""
+        if (
+            gap in (" ", "\u00a0")
+            and nxt[:1].isupper()
+            and _fold_fast(surface) in lang.first_names
+            and n_f not in lang.titles
+            and n_f not in lang.org_words
+            and not _is_place_word(n_f)
+            and not _title_case(text, m.start)
+        ):
+            # "Scott Wheatley", "Georgia Smith": a given name before a capitalised word.
+            return _DROP
         if not big and gap in (" ", "\u00a0", ", ") and n_f in lang.person_verbs:
             # "Jones said", "Moore, who".
             return _PERSON
@@ -367,13 +401,26 @@ def _verdict(text: str, m: _Mention) -> int:
             and nxt[:1].isupper()
             and n_f not in lang.titles
             and not _is_place_word(n_f)
+            and not _title_case(text, m.start)
         ):
-            # "Wagner Group", "Lincoln Day", "Paris Hilton"; regions stay ("Ohio Supreme Court").
-            return _DROP
+            # "Wagner Group", "Paris Hilton", but also "Paris Public Library": such a name
+            # stays only if the article supports the place (see MIN_SCORE and NAME_PENALTY).
+            m.weak = True
         if _starts_sentence(text, m.start) and not (big or _is_town(m.codes)):
             # A sentence-initial word must be a known place to count on its own.
             return _DROP
     return _KEEP
+
+
+def _title_case(text: str, pos: int) -> bool:
+    """Return whether the line or sentence around `pos` is a title-cased headline."""
+    lo = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), 0)
+    hi_candidates = [k for k in (text.find(". ", pos), text.find("\n", pos)) if k >= 0]
+    hi = min(hi_candidates) if hi_candidates else len(text)
+    words = [w for w in text[lo:hi].split() if len(w) >= 4 and w[0].isalpha()]
+    if len(words) < 3:
+        return False
+    return sum(w[0].isupper() for w in words) >= 0.8 * len(words)
 
 
 @lru_cache(maxsize=65536)
@@ -566,20 +613,30 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
         dateline.scores = {c: _prior(g, c, dateline) for c in dateline.codes}
         dateline.best = max(dateline.scores, key=dateline.scores.__getitem__)
         extra.append(_group(g, [dateline], dateline.scores, 3.0))
-    voters = [_group(g, ms, ms[0].scores, 1.0) for ms in keys]
+    own = [_group(g, ms, ms[0].scores, 1.0) for ms in keys]
+    active = list(own)
     results: list[tuple[int, dict[int, float]]] = []
-    for _ in range(2):
+    for round_ in range(2):
         results = [
             _score_group(
-                g, ms[0].scores, voters[k], voters + extra, voters[containers[k]] if k in containers else None
+                g, ms[0].scores, own[k], active + extra, own[containers[k]] if k in containers else None
             )
             for k, ms in enumerate(keys)
         ]
-        # The second round hears each name as the first round scored it.
-        voters = [_group(g, ms, results[k][1], 1.0) for k, ms in enumerate(keys)]
-    for ms, (best, final) in zip(keys, results, strict=True):
+        if round_ == 0:
+            # The second round hears each name as the first round scored it, and no longer
+            # hears the names the first round found implausible ("Wagner" as a town).
+            own = [_group(g, ms, results[k][1], 1.0) for k, ms in enumerate(keys)]
+            active = [
+                own[k]
+                for k, ms in enumerate(keys)
+                if max(results[k][1].values())
+                >= MIN_SCORE - 0.5 + (WEAK_PENALTY if all(m.weak for m in ms) else 0.0)
+            ]
+    for k, (ms, (best, final)) in enumerate(zip(keys, results, strict=True)):
+        alone = not any(v.members is not ms for v in active + extra)
         for m in ms:
-            m.best, m.final = best, final
+            m.best, m.final, m.alone = best, final, alone
 
 
 def _score_group(
@@ -661,8 +718,13 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
         if m.best < 0:
             continue
         final = m.final or m.scores
-        # A multiword name is rarely an ordinary word: it needs less support.
-        if final[m.best] < (min_score if m.single else min_score - 0.4):
+        # A multiword name is rarely an ordinary word: it needs less support; a name inside a
+        # longer capitalised name ("Paris Public Library") needs more.
+        need = (min_score if m.single else min_score - 0.4) + (WEAK_PENALTY if m.weak else 0.0)
+        if m.alone:
+            # Nothing else in the article to lean on: the name's own prior has to do.
+            need -= ALONE_DISCOUNT
+        if final[m.best] < need:
             continue
         p = m.best >> 2
         conf = _confidence(m)
@@ -690,7 +752,9 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
 
 # Below this final score a spotted name is not reported: a lone small namesake far from
 # everything else in the article ("Wagner", South Dakota, in a story about Bakhmut).
-MIN_SCORE = 1.0
+MIN_SCORE = 1.5
+WEAK_PENALTY = 2.0
+ALONE_DISCOUNT = 0.7
 
 
 def _dateline_mention(raw: str | None) -> _Mention | None:
