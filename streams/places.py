@@ -633,7 +633,7 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
                 if max(results[k][1].values())
                 >= MIN_SCORE - 0.5 + (WEAK_PENALTY if all(m.weak for m in ms) else 0.0)
             ]
-    for k, (ms, (best, final)) in enumerate(zip(keys, results, strict=True)):
+    for ms, (best, final) in zip(keys, results, strict=True):
         alone = not any(v.members is not ms for v in active + extra)
         for m in ms:
             m.best, m.final, m.alone = best, final, alone
