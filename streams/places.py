@@ -300,8 +300,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                     m.qualifier = m.qualifier or ("city" if words[-width] in _CITY_WORDS else "admin")
                     break
         if not m.qualifier:
-            # A division's bare base name ("Scott" for Scott County) is a place only when qualified.
-            m.codes = tuple(c for c in m.codes if c & 3 != gz.NAME_BASE)
+            # A county's bare base name ("Scott" for Scott County) is a place only when qualified.
+            m.codes = tuple(c for c in m.codes if c & 3 != gz.NAME_BASE or g.kind[c >> 2] != 2)
         if m.codes:
             mentions.append(m)
         i = j + 1
@@ -515,9 +515,13 @@ def _priors(
     # A division that shares its name with a big city in or beside it yields to the city
     # unless qualified ("Kharkiv" is the city, "Kharkiv Oblast" the division).
     cities = [c >> 2 for c in codes if g.kind[c >> 2] == 0 and g.population[c >> 2] >= 20000]
+    has_primary = any(c & 3 == gz.NAME_PRIMARY for c in codes)
     scores: dict[int, float] = {}
     for c in codes:
         s = _prior(g, c, probe)
+        if has_primary and c & 3 == gz.NAME_ALTERNATE and g.kind[c >> 2] == 0:
+            # "Maryville" is a former name of Beeville but the name of four towns.
+            s -= 0.5
         p = c >> 2
         if cities and not qualifier and g.kind[p] in (1, 2):
             near = any(
@@ -663,8 +667,8 @@ def _score_group(
         if total > 0 and cc:
             share = w_cc / total
             s += _COUNTRY_WEIGHT * share
-            if kind == 0 and share < 0.05 and total >= 2 and g.population[p] < 100000:
-                # A small namesake in a country nothing else in the article is in.
+            if share < 0.05 and total >= 2 and (kind in (1, 2) or (kind == 0 and g.population[p] < 100000)):
+                # A small namesake, or a division, in a country nothing else in the article is in.
                 s -= 0.7
         if kind in (0, 1, 2) and a1:
             s += 0.8 * min(2.0, w_a1)
