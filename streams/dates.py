@@ -224,10 +224,12 @@ def _language(code: str) -> Lang:
             if name.lower() in head_lists:
                 heads.extend(word_lists.get(name.lower(), []))
         for phrase in heads:
+            # A match holds every word of its phrase, so one word is enough to find it: the
+            # longest content word, as the rarest ("yesterday" in "the day before yesterday").
             tokens = _TOKEN.findall(phrase)
-            content = [t for t in tokens if t not in stop] or sorted(tokens, key=len)[-1:]
-            for token in content:
-                triggers.setdefault(token, set()).add(index)
+            content = [t for t in tokens if t not in stop] or tokens
+            if content:
+                triggers.setdefault(max(content, key=len), set()).add(index)
     return Lang(
         code=code,
         rules=rules,
@@ -768,6 +770,7 @@ def _lower(text: str) -> str:
 _PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»–—…„‚·•′″¡¿"
 _NONWORD = re.compile(r"[^\w]+")
 _HAS_DIGIT = re.compile(r"\d")
+_WORD_TAIL = re.compile(r"\w*")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -795,6 +798,14 @@ def _cores(lower: str) -> set[str]:
     return plain | {t.strip(_PUNCT) for t in tokens - plain}
 
 
+@cache
+def _digit_token(core: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return a non-alphabetic token's word parts and digit shapes (memoised: tokens recur)."""
+    parts = tuple(p for p in _NONWORD.split(core) if p)
+    shapes = tuple(_shapes(core)) if _HAS_DIGIT.search(core) else ()
+    return parts, shapes
+
+
 def _windows(lower: str, lang: Lang) -> dict[int, list[tuple[int, int]]]:
     """Return, per rule index, the merged windows of `lower` around that rule's trigger words."""
     # str.split and set operations are far cheaper than a regex pass over the whole text.
@@ -802,57 +813,56 @@ def _windows(lower: str, lang: Lang) -> dict[int, list[tuple[int, int]]]:
     cores = _cores(lower)
     words = cores.intersection(triggers)
     digit_tokens: dict[str, tuple[int, ...]] = {}
-    for core in (c for c in cores if not c.isalpha()):
-        for part in _NONWORD.split(core):
-            if part in triggers:
-                words.add(part)
-        if lang.digit_rules and not core.isalpha() and _HAS_DIGIT.search(core):
-            rules = tuple(sorted({r for shape in _shapes(core) for r in lang.digit_rules.get(shape, ())}))
+    for core in [c for c in cores if not c.isalpha()]:
+        parts, shapes = _digit_token(core)
+        words.update(p for p in parts if p in triggers)
+        if shapes and lang.digit_rules:
+            rules = tuple(sorted({r for shape in shapes for r in lang.digit_rules.get(shape, ())}))
             if rules:
                 digit_tokens[core] = rules
-    hits: list[tuple[int, int, tuple[int, ...]]] = []
     n = len(lower)
-    for word in words:
-        rules = lang.triggers[word]
-        size = len(word)
-        i = lower.find(word)
-        while i >= 0:
-            end = i + size
-            if (i == 0 or not lower[i - 1].isalnum()) and (end == n or not lower[end].isalnum()):
-                hits.append((i, end, rules))
-            i = lower.find(word, end)
-    for core, rules in digit_tokens.items():
-        size = len(core)
-        i = lower.find(core)
-        while i >= 0:
-            end = i + size
-            if (i == 0 or not lower[i - 1].isalnum()) and (end == n or not lower[end].isalnum()):
-                hits.append((i, end, rules))
-            i = lower.find(core, end)
     by_rules: dict[tuple[int, ...], list[tuple[int, int]]] = {}
-    for start, end, rules in hits:
-        s = max(0, start - _WINDOW)
-        e = min(n, end + _WINDOW)
-        while s > 0 and lower[s - 1].isalnum():
-            s -= 1
-        while e < n and lower[e].isalnum():
-            e += 1
-        by_rules.setdefault(rules, []).append((s, e))
+    for token, rules in [*((w, triggers[w]) for w in words), *digit_tokens.items()]:
+        size = len(token)
+        spans = by_rules.setdefault(rules, [])
+        i = lower.find(token)
+        while i >= 0:
+            end = i + size
+            if (i == 0 or not lower[i - 1].isalnum()) and (end == n or not lower[end].isalnum()):
+                # The window may start inside a word (the patterns' look-behind sees the text
+                # before it) but must not end inside one: a cut word would look like a whole one.
+                e = end + _WINDOW
+                if e >= n:
+                    e = n
+                elif lower[e].isalnum():
+                    e = _WORD_TAIL.match(lower, e).end()
+                spans.append((i - _WINDOW if i > _WINDOW else 0, e))
+            i = lower.find(token, end)
     per_rule: dict[int, list[tuple[int, int]]] = {}
     for rules, spans in by_rules.items():
+        merged = _merge_spans(spans)
         for r in rules:
-            per_rule.setdefault(r, []).extend(spans)
-    for r, spans in per_rule.items():
-        spans.sort()
-        merged = [spans[0]]
-        for s, e in spans[1:]:
-            if s <= merged[-1][1]:
-                if e > merged[-1][1]:
-                    merged[-1] = (merged[-1][0], e)
+            if r in per_rule:
+                per_rule[r] = _merge_spans(per_rule[r] + merged)
             else:
-                merged.append((s, e))
-        per_rule[r] = merged
+                per_rule[r] = merged
     return per_rule
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Return `spans` sorted, with overlapping ones merged."""
+    if not spans:
+        return []
+    spans = sorted(spans)
+    merged = [spans[0]]
+    for s, e in spans[1:]:
+        last_s, last_e = merged[-1]
+        if s <= last_e:
+            if e > last_e:
+                merged[-1] = (last_s, e)
+        else:
+            merged.append((s, e))
+    return merged
 
 
 def find_dates(article: Article, published: Published) -> list[TemporalExpression]:
