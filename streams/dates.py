@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -791,11 +791,16 @@ def _shapes(core: str) -> list[str]:
     return [name for name, regex in _SHAPES if regex.search(core)]
 
 
-def _cores(lower: str) -> set[str]:
-    """Return the distinct white-space tokens of `lower`, stripped of surrounding punctuation."""
+@lru_cache(maxsize=4)
+def _cores(lower: str) -> frozenset[str]:
+    """Return the distinct white-space tokens of `lower`, stripped of surrounding punctuation.
+
+    Memoised on the text: the publication time (weekday evidence) and the body scan of one
+    article both need them.
+    """
     tokens = set(lower.split())
     plain = {t for t in tokens if t.isalnum()}
-    return plain | {t.strip(_PUNCT) for t in tokens - plain}
+    return frozenset(plain | {t.strip(_PUNCT) for t in tokens - plain})
 
 
 @cache
@@ -811,7 +816,7 @@ def _windows(lower: str, lang: Lang) -> dict[int, list[tuple[int, int]]]:
     # str.split and set operations are far cheaper than a regex pass over the whole text.
     triggers = lang.triggers
     cores = _cores(lower)
-    words = cores.intersection(triggers)
+    words = set(cores.intersection(triggers))
     digit_tokens: dict[str, tuple[int, ...]] = {}
     for core in [c for c in cores if not c.isalpha()]:
         parts, shapes = _digit_token(core)
@@ -1039,7 +1044,7 @@ def _weekday_evidence(article: Article, lang: Lang) -> set[int]:
     found: set[int] = set()
     if not body:
         return found
-    cores = _cores(_lower(body[:20000]))
+    cores = _cores(_lower(body))
     return {
         lang.weekdays[w]
         for w in cores.intersection(lang.weekdays)
