@@ -31,6 +31,10 @@ _CAP = re.compile(
 )
 # Text allowed between two tokens of one name: spaces, a hyphen, an abbreviation's full stop
 # ("St. Louis"), or an elided article ("Côte d'Ivoire").
+# What follows a dateline place in the body: an optional region ("MANSFIELD, La. —"), a dash.
+_DATELINE_AFTER = re.compile(
+    r"(?:,[ \t]+[A-Z][\w.]{1,12}\.?)?[ \t]*(?:—|–|--|-[ \t]|\(AP\)|\(AFP\)|\(Reuters\))"
+)
 _LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-zà-ÿ][^\W\d_]*")
 _NEXT_WORD = re.compile(r"([^\w]*)([^\W\d_]+)")
 _SENTENCE_CHARS = frozenset('.!?:;"“”«»\n•–—|')
@@ -149,6 +153,7 @@ class _Mention:
     single: bool = True
     weak: bool = False  # followed by a capitalised word: part of a longer name?
     alone: bool = False  # no other place in the article to support or contradict it
+    dateline: bool = False  # opens a paragraph as a dateline does ("MANSFIELD, La. —")
     scores: dict[int, float] = field(default_factory=dict)  # context-free
     final: dict[int, float] = field(default_factory=dict)  # after context
     best: int = -1
@@ -307,6 +312,9 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
         i = j + 1
     if abbrs:
         mentions = sorted(mentions + abbrs, key=lambda x: x.start)
+    for m in mentions:
+        if _DATELINE_AFTER.match(text, m.end) and _starts_sentence(text, m.start):
+            m.dateline = True
     verdicts = [_verdict(text, m) for m in mentions]
     persons = {text[m.start : m.end] for m, v in zip(mentions, verdicts, strict=True) if v == _PERSON}
     return [
@@ -557,6 +565,7 @@ class _Group:
 _WINDOW = 1.5
 _TEMP = 0.6
 _COUNTRY_WEIGHT = 1.8
+_PRESENCE = 0.0
 
 
 def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], weight: float) -> _Group:
@@ -575,7 +584,7 @@ def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], w
             countries[cc] = countries.get(cc, 0.0) + prob
         if kind in (0, 1, 2) and g.admin1[p]:
             admins[g.admin1[p]] = admins.get(g.admin1[p], 0.0) + prob
-        if kind in (0, 2) and prob >= 0.2 and len(points) < 3:
+        if kind in (0, 2) and len(points) < 8:
             points.append((float(g.lat[p]), float(g.lon[p])))
         small = small and kind == 0 and g.population[p] < 20000
     if small:
@@ -617,7 +626,8 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
         dateline.scores = {c: _prior(g, c, dateline) for c in dateline.codes}
         dateline.best = max(dateline.scores, key=dateline.scores.__getitem__)
         extra.append(_group(g, [dateline], dateline.scores, 3.0))
-    own = [_group(g, ms, ms[0].scores, 1.0) for ms in keys]
+    weights = [3.0 if any(m.dateline for m in ms) else 1.0 for ms in keys]
+    own = [_group(g, ms, ms[0].scores, weights[k]) for k, ms in enumerate(keys)]
     active = list(own)
     results: list[tuple[int, dict[int, float]]] = []
     for round_ in range(2):
@@ -630,7 +640,7 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
         if round_ == 0:
             # The second round hears each name as the first round scored it, and no longer
             # hears the names the first round found implausible ("Wagner" as a town).
-            own = [_group(g, ms, results[k][1], 1.0) for k, ms in enumerate(keys)]
+            own = [_group(g, ms, results[k][1], weights[k]) for k, ms in enumerate(keys)]
             active = [
                 own[k]
                 for k, ms in enumerate(keys)
@@ -661,8 +671,10 @@ def _score_group(
         for v in others:
             if cc:
                 w_cc += v.weight * v.countries.get(cc, 0.0)
-            if a1:
-                w_a1 += v.weight * v.admins.get(a1, 0.0)
+            if a1 and a1 in v.admins:
+                # Presence counts as well as probability: two ambiguous names that share a
+                # reading ("Paris" and "Henry County", both in Tennessee) support it.
+                w_a1 += v.weight * max(v.admins[a1], _PRESENCE)
         s = base
         if total > 0 and cc:
             share = w_cc / total
@@ -846,9 +858,9 @@ def resolve_spans(body: str, spans: list[tuple[int, int]], language: str | None 
             codes = (g.country_index[lang.demonyms[key]] * 4 + gz.NAME_DEMONYM,)
         if not codes:
             continue
-        mentions.append(
-            _Mention(s, e, codes, qualifier=qualifier, skeleton=skel, single=len(key.split()) == 1)
-        )
+        m = _Mention(s, e, codes, qualifier=qualifier, skeleton=skel, single=len(key.split()) == 1)
+        m.dateline = bool(_DATELINE_AFTER.match(body, e)) and _starts_sentence(body, s)
+        mentions.append(m)
         order.append(k)
     _disambiguate(body, mentions, None)
     out: list[Place | None] = [None] * len(spans)
