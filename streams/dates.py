@@ -1170,7 +1170,8 @@ def _read_string(
     codes = [lang.code] + [c for c in available_languages() if c != lang.code]
     dct = Published(base.date().isoformat(), "day", None, "ingest-time")
     for code in codes:
-        probe = Article(id="", body=text, language=code)
+        # Title case: a stamp may write "march 9", which prose rules would take for a verb.
+        probe = Article(id="", body=text.title(), language=code)
         found = [
             t
             for t in _find_dates(probe, dct)
@@ -1181,8 +1182,10 @@ def _read_string(
             continue
         first = found[0]
         value = first.value
-        if past_only and value > base.date().isoformat() and not re.search(r"\d{4}", first.text):
-            # A dateline names the day it was filed: never after the moment it reached us.
+        ahead = date.fromisoformat(value) - base.date()
+        if past_only and ahead > timedelta(days=2) and not re.search(r"\d{4}", first.text):
+            # A dateline names the local day it was filed: never after the moment it reached
+            # us, give or take the time zones (Tokyo's March 10 is New York's March 9).
             value = f"{int(value[:4]) - 1:04d}{value[4:]}"
         tm = _TIME_IN_TEXT.search(text, first.end)
         if tm:

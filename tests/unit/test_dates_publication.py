@@ -124,3 +124,16 @@ def test_an_unreadable_date_is_kept_with_a_note_not_replaced() -> None:
 def test_a_place_only_dateline_falls_through_to_the_ingest_time() -> None:
     pub = read(dateline="Chassiv Iar")
     assert pub.origin == "ingest-time"
+
+
+def test_a_dateline_a_day_ahead_is_a_time_zone_not_last_year() -> None:
+    # Tokyo's March 10 reaches a New York desk on March 9.
+    pub = publication_time(
+        Article(id="t", body="x", dateline="TOKYO, March 10 -", source="Reuters"),
+        datetime(2023, 3, 9, 21, 0, tzinfo=UTC),
+    )
+    assert pub.value == "2023-03-10"
+
+
+def test_a_dateline_in_lower_case_is_still_read() -> None:
+    assert read(dateline="Quito, march 7 -").value == "2023-03-07"
