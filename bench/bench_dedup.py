@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import html
+import random
 import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -109,10 +110,13 @@ def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
     """Return the unsampled sketch of a story (every shingle, every figure) and its publication time."""
     text_article = article(story)
     words, figures = dedup.tokens(dedup.prose(text_article))
-    shingles = dedup.shingle_hashes(words)
+    sequence = dedup.shingle_sequence(words)
+    shingles = np.unique(sequence)
     numbers = np.unique(np.fromiter((dedup._hash32(f) for f in set(figures)), dtype=np.uint32))
     marker = dedup.find_marker(story.title, story.body)
-    sketch = dedup.Sketch(len(shingles), dedup.FULL_CUT, shingles, dedup.FULL_CUT, numbers, marker)
+    sketch = dedup.Sketch(
+        len(shingles), dedup.FULL_CUT, shingles, dedup.FULL_CUT, numbers, marker, sequence[: dedup.LEDE]
+    )
     return sketch, dedup.parse_time(story.date) or 0.0
 
 
@@ -159,6 +163,70 @@ def exhaustive(
     return partners, compared
 
 
+def paragraphs(body: str) -> list[str]:
+    """Return a Reuters body's paragraphs (indented lines start them), without the sign-off."""
+    parts = [" ".join(p.split()) for p in re.split(r"\n {3,}", body)]
+    return [p for p in parts if p and p.lower() not in ("reuter", "reuters")]
+
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def variants(stories: list[Story], count: int, seed: int = 1987) -> dict[str, Counter[str]]:
+    """Return, per kind of synthetic variant, how the index relates it to its original.
+
+    Each original (a story of 4+ paragraphs) is checked into a fresh index, then one variant:
+    republished under another headline with a credit line, lightly edited, trimmed, re-topped
+    (new lede, rest kept), updated ("UPDATE 1" + new paragraphs), extended without a marker,
+    and a template twin whose every figure differs. New copy comes from another story.
+    """
+    rng = random.Random(seed)
+    pool = [s for s in stories if len(paragraphs(s.body)) >= 4]
+    chosen = rng.sample(pool, min(count, len(pool)))
+    outcome: dict[str, Counter[str]] = defaultdict(Counter)
+    for number, story in enumerate(chosen):
+        original = paragraphs(story.body)
+        other = paragraphs(rng.choice(pool).body)
+        words = " ".join(original).split()
+        for _ in range(3):  # edits: three words dropped
+            del words[rng.randrange(len(words))]
+        kinds = {
+            "republished": (
+                "\n\n".join([*original, "Reporting by A. Writer; editing by B. Editor"]),
+                "NEW HEADLINE",
+            ),
+            "edited": (" ".join(words), story.title),
+            "trimmed": ("\n\n".join(original[: max(2, (len(original) * 3 + 4) // 5)]), story.title),
+            "re-topped": ("\n\n".join([other[0], *original[1:]]), story.title),
+            "updated": ("\n\n".join([*original, *other[:2]]), f"UPDATE 1-{story.title}"),
+            "extended": ("\n\n".join([*original, *other[:2]]), story.title),
+            "template (figures differ)": (
+                _FIGURE.sub(lambda m: str(int(re.sub(r"\D", "", m.group(0)) or 0) + 7), story.body),
+                story.title,
+            ),
+        }
+        if len(_FIGURE.findall(story.body)) < 3:  # too few figures to make a template twin of
+            del kinds["template (figures differ)"]
+        for kind, (body, headline) in kinds.items():
+            index = dedup.StoryIndex({})
+            index.check(dedup.fingerprint(article(story), story.date))
+            copy = Article(id=f"v{number}", body=body, headline=headline, language="en")
+            moment = (datetime.fromisoformat(story.date) + timedelta(hours=2)).isoformat()
+            outcome[kind][index.check(dedup.fingerprint(copy, moment)).relation] += 1
+    return outcome
+
+
+EXPECTED = {
+    "republished": "duplicate",
+    "edited": "duplicate",
+    "trimmed": "duplicate",
+    "re-topped": "update",
+    "updated": "update",
+    "extended": "update",
+    "template (figures differ)": "new",
+}
+
+
 def ratio(part: int, whole: int) -> str:
     return f"{part / whole:.3f}" if whole else "n/a"
 
@@ -169,6 +237,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N stories (quick runs)")
     parser.add_argument("--window-hours", type=float, default=72.0)
     parser.add_argument("--no-exhaustive", action="store_true")
+    parser.add_argument("--variants", type=int, default=400, help="originals per synthetic variant kind")
     args = parser.parse_args()
 
     stories = load(args.data)
@@ -241,6 +310,22 @@ def main() -> int:
             "  ".join("/".join(str(confusion[(g, p)]) for p in labels) for g in labels),
         )
     )
+
+    if args.variants:
+        for kind, got in variants(stories, args.variants).items():
+            expected = EXPECTED[kind]
+            linked_any = sum(n for relation, n in got.items() if relation in LINKS)
+            total = sum(got.values())
+            detail = ", ".join(f"{relation} {n}" for relation, n in got.most_common())
+            if expected == "new":
+                rows.append((f"variants: {kind}, kept apart", f"{ratio(got['new'], total)}  ({detail})"))
+            else:
+                rows.append(
+                    (
+                        f"variants: {kind}, linked / as {expected}",
+                        f"{ratio(linked_any, total)} / {ratio(got[expected], total)}  ({detail})",
+                    )
+                )
 
     width = max(len(name) for name, _ in rows)
     print(f"{'dedup on Reuters-21578':<{width}}  value")

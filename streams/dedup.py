@@ -53,6 +53,7 @@ SAMPLE_MIN = 48  # ...but never fewer than this many (short items need every shi
 SAMPLE_MAX = 160  # ...nor more than this many (state stays under 1 KB per article)
 NUMBERS_MAX = 24
 EVIDENCE_MAX = 8
+LEDE = 8  # opening shingles kept in text order: a new lede on old copy is a re-topped update
 FULL_CUT = HASH_SPACE - 1  # the sample holds every hash of the text
 
 _M1 = np.uint64(0x9E3779B185EBCA87)
@@ -89,7 +90,8 @@ class StoryFingerprint:
     of the internal topic. `sample` holds, sorted, every 32-bit shingle hash of the normalised
     body that is <= `cut`; `numbers` likewise holds the hashes <= `number_cut` of the distinct
     figures. `published_ts` is the publication time in Unix seconds (None when unknown).
-    `marker` is "update", "correction" or "repeat" when the copy says so.
+    `marker` is "update", "correction" or "repeat" when the copy says so; `lede` holds the hashes
+    of the first shingles in text order.
     """
 
     article_id: str
@@ -105,9 +107,10 @@ class StoryFingerprint:
     marker: str | None = None
     places: list[int] = field(default_factory=list)
     dates: list[int] = field(default_factory=list)
+    lede: list[int] = field(default_factory=list)
 
     _INTS: ClassVar[tuple[str, ...]] = ("exact", "n_shingles", "cut", "n_numbers", "number_cut")
-    _LISTS: ClassVar[tuple[str, ...]] = ("sample", "numbers", "places", "dates")
+    _LISTS: ClassVar[tuple[str, ...]] = ("sample", "numbers", "places", "dates", "lede")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StoryFingerprint:
@@ -145,6 +148,7 @@ class StoryFingerprint:
             marker=marker,
             places=data.get("places", []),
             dates=data.get("dates", []),
+            lede=data.get("lede", []),
         )
 
 
@@ -267,6 +271,11 @@ def tokens(text: str) -> tuple[list[str], list[str]]:
 
 def shingle_hashes(words: Sequence[str]) -> np.ndarray:
     """Return the sorted distinct 32-bit hashes of the word 3-grams of `words` (vectorised)."""
+    return np.unique(shingle_sequence(words))
+
+
+def shingle_sequence(words: Sequence[str]) -> np.ndarray:
+    """Return the 32-bit hashes of the word 3-grams of `words`, in text order (vectorised)."""
     if not words:
         return np.empty(0, dtype=np.uint32)
     known = list(map(_token_hashes.get, words))  # one C-level pass; wire vocabulary repeats a lot
@@ -281,7 +290,7 @@ def shingle_hashes(words: Sequence[str]) -> np.ndarray:
     s ^= s >> _S29
     s *= _M3
     s ^= s >> _S32
-    return np.unique((s >> _S32).astype(np.uint32))
+    return (s >> _S32).astype(np.uint32)
 
 
 def consistent_sample(
@@ -307,7 +316,8 @@ def fingerprint(
     """Return the dedup fingerprint of `article`, published at `published_at` (ISO 8601, or None)."""
     text = prose(article)
     words, figures = tokens(text)
-    shingles = shingle_hashes(words)
+    sequence = shingle_sequence(words)
+    shingles = np.unique(sequence)
     cut, sample = consistent_sample(shingles)
     figure_hashes = np.unique(np.fromiter((_hash32(f) for f in set(figures)), dtype=np.uint32))
     number_cut, numbers = consistent_sample(figure_hashes, HASH_SPACE, NUMBERS_MAX, NUMBERS_MAX)
@@ -326,6 +336,7 @@ def fingerprint(
         marker=find_marker(article.headline, article.body),
         places=sorted({int(p) for p in place_ids})[:EVIDENCE_MAX],
         dates=sorted({_hash32(d) for d in date_values if d})[:EVIDENCE_MAX],
+        lede=sequence[:LEDE].tolist(),
     )
 
 
@@ -358,6 +369,7 @@ class Sketch:
     number_cut: int
     numbers: np.ndarray
     marker: str | None = None
+    lede: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
 
     @classmethod
     def of(cls, fp: StoryFingerprint) -> Sketch:
@@ -369,6 +381,7 @@ class Sketch:
             fp.number_cut,
             np.asarray(fp.numbers, dtype=np.uint32),
             fp.marker,
+            np.asarray(fp.lede, dtype=np.uint32),
         )
 
 
@@ -379,15 +392,18 @@ class Thresholds:
     min_evidence: int = 8  # fewer common-cut shingles than this: too little to link on
     small: int = 16  # below this many: `small_overlap` needed (dividend notices, one-liners)
     medium: int = 24  # below this many: `medium_overlap` needed; above: `overlap`
+    large: int = 48  # this many and more: `large_overlap` is enough (several paragraphs agree)
     small_overlap: float = 0.9
     medium_overlap: float = 0.85
     overlap: float = 0.7
+    large_overlap: float = 0.6
+    strong_overlap: float = 0.9  # texts this alike may differ in figures as a marked update may
     marked_relief: float = 0.15  # less overlap needed when the copy says it is a new version
     changed_figures: float = 0.15  # share of figures that may differ without a marker saying why
-    marked_changed_figures: float = 0.34  # ...and with one ("CORRECTED", "UPDATE 1")
+    marked_changed_figures: float = 0.34  # ...and with one ("CORRECTED", "UPDATE 1"), or near-copies
     few_figures: int = 5  # with fewer figures than this, none may change
-    duplicate_inside: float = 0.8  # share of the new text found in the old one to call it a duplicate
-    update_growth: float = 1.15  # the new text is this much longer: an update, not a rewrite
+    duplicate_inside: float = 0.9  # share of the new text found in the old one to call it a duplicate
+    update_growth: float = 1.05  # ...and is longer by this much: paragraphs added, an update
     # An unmarked text that holds an older one but is mostly other copy is a digest or round-up
     # quoting it ("MONEY NEWS HIGHLIGHTS"), not a later version: below this resemblance, no link.
     digest_resemblance: float = 0.12
@@ -408,6 +424,18 @@ def _common(a: np.ndarray, a_cut: int, b: np.ndarray, b_cut: int) -> tuple[int, 
     both = np.concatenate((a, b))
     both.sort()
     return int(np.count_nonzero(both[1:] == both[:-1])), len(a), len(b)
+
+
+def _new_lede(new: Sketch, old: Sketch) -> bool:
+    """Return whether `new` opens with copy that `old` does not have (a re-topped version).
+
+    None of new's opening shingles may be among old's, and at most a quarter of those old's
+    sample could show may be in it (a new lede reuses a phrase or two of the old copy).
+    """
+    if not len(new.lede) or not len(old.lede) or np.isin(new.lede, old.lede).any():
+        return False
+    testable = new.lede[new.lede <= old.cut]
+    return int(np.isin(testable, old.sample).sum()) * 4 <= len(testable)
 
 
 def relate(
@@ -434,8 +462,10 @@ def relate(
         needed = thresholds.small_overlap
     elif evidence < thresholds.medium:
         needed = thresholds.medium_overlap
-    else:
+    elif evidence < thresholds.large:
         needed = thresholds.overlap
+    else:
+        needed = thresholds.large_overlap
     marked = new.marker is not None
     if marked:
         needed -= thresholds.marked_relief
@@ -446,7 +476,8 @@ def relate(
     if changed:
         # A changed figure is an edit only among several; in a notice with a handful of figures
         # (a dividend, a rate) it is another notice.
-        allowed = thresholds.marked_changed_figures if marked else thresholds.changed_figures
+        strong = similarity >= thresholds.strong_overlap and evidence >= thresholds.medium
+        allowed = thresholds.marked_changed_figures if marked or strong else thresholds.changed_figures
         figures = max(new_figures, old_figures)
         if figures < thresholds.few_figures or changed > allowed * figures:
             return None
@@ -459,6 +490,8 @@ def relate(
         return "duplicate", similarity, resemblance
     if changed:  # a figure changed: the copy says something new (a toll rises, a result is restated)
         return "update", similarity, resemblance
+    if _new_lede(new, old):  # old copy under a new opening: re-topped
+        return "update", similarity, resemblance
     if inside_old >= thresholds.duplicate_inside:  # nothing much added: a copy, trimmed or edited
         return "duplicate", similarity, resemblance
     if new.n_shingles >= thresholds.update_growth * old.n_shingles:  # paragraphs added
@@ -470,7 +503,7 @@ def relate(
 
 _RELATIONS: tuple[Relation, ...] = ("new", "duplicate", "update", "translation")
 _MARKER_CODES = (None, *MARKERS)
-# Record header: format, relation, marker, evidence-list count; published (s), sequence number,
+# Record header: format, relation, marker, lede size; published (s), sequence number,
 # exact-text hash; shingle count, cut, figure cut; version; similarity (NaN: none);
 # sizes of sample, figures, places, dates; lengths of story id, `of` id, language.
 _HEADER = struct.Struct("<BBBBdQQIIIHfHHHHHHB")
@@ -509,7 +542,7 @@ def _encode(entry: _Entry, verdict: StoryVerdict) -> bytes:
         _FORMAT,
         _RELATIONS.index(verdict.relation),
         _MARKER_CODES.index(sketch.marker),
-        0,
+        len(sketch.lede),
         entry.published_ts,
         entry.seq,
         entry.exact,
@@ -536,6 +569,7 @@ def _encode(entry: _Entry, verdict: StoryVerdict) -> bytes:
             sketch.numbers.astype("<u4").tobytes(),
             entry.places.astype("<u4").tobytes(),
             entry.dates.astype("<u4").tobytes(),
+            sketch.lede.astype("<u4").tobytes(),
         )
     )
 
@@ -546,7 +580,7 @@ def _decode(article_id: str, record: bytes) -> tuple[_Entry, StoryVerdict]:
         fmt,
         relation,
         marker,
-        _,
+        n_lede,
         published_ts,
         seq,
         exact,
@@ -573,11 +607,11 @@ def _decode(article_id: str, record: bytes) -> tuple[_Entry, StoryVerdict]:
     language = record[at : at + n_language].decode() or None
     at += n_language
     arrays = []
-    for count in (n_sample, n_numbers, n_places, n_dates):
+    for count in (n_sample, n_numbers, n_places, n_dates, n_lede):
         arrays.append(np.frombuffer(record, dtype="<u4", count=count, offset=at).astype(np.uint32))
         at += 4 * count
-    sample, numbers, places, dates = arrays
-    sketch = Sketch(n_shingles, cut, sample, number_cut, numbers, _MARKER_CODES[marker])
+    sample, numbers, places, dates, lede = arrays
+    sketch = Sketch(n_shingles, cut, sample, number_cut, numbers, _MARKER_CODES[marker], lede)
     entry = _Entry(
         article_id, seq, published_ts, exact, story, version, sketch, language, places, dates, _posted(sketch)
     )

@@ -363,7 +363,8 @@ def test_round_up_that_quotes_a_story_is_not_a_version_of_it():
 def test_marked_correction_needs_less_overlap_than_an_unmarked_copy():
     index = StoryIndex({})
     index.check(fp("a", text(*STORY)))
-    rewritten = text(STORY[0], STORY[2], STORY[4], *EXTRA)
+    # Half the story kept, new copy around it: too little in common for an unmarked copy.
+    rewritten = text(STORY[0], STORY[2], STORY[4], *EXTRA, OTHER[0])
     unmarked = StoryIndex({})
     unmarked.check(fp("a", text(*STORY)))
     assert unmarked.check(fp("b", rewritten, at(1))).relation == "new"
@@ -401,3 +402,20 @@ def test_index_needs_only_the_mapping_protocol_of_str_to_bytes():
     assert index.check(fp("b", text(*STORY), at(0.5))).relation == "duplicate"
     index.check(fp("c", text(*OTHER), at(3)))
     assert set(table.data) == {"a:c"}
+
+
+def test_old_copy_under_a_new_lede_is_a_re_topped_update():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY)))
+    new_lede = (
+        "Port Meridian reopened its northern container terminal on Friday, three days ahead of "
+        "schedule, after engineers finished repairs to the crane."
+    )
+    verdict = index.check(fp("b", text(new_lede, *STORY[1:]), at(30)))
+    assert (verdict.relation, verdict.id, verdict.version) == ("update", "a", 2)
+
+
+def test_copy_trimmed_from_the_top_is_still_a_duplicate():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY, *EXTRA)))
+    assert index.check(fp("b", text(*STORY[1:], *EXTRA), at(1))).relation == "duplicate"
