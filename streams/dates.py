@@ -379,6 +379,7 @@ class _Context:
     lower: str
     dct: date | None
     ref: date | None
+    coarse: bool = False  # the publication time names no day: day-level readings are not ours
     spans: dict[str, int] = field(default_factory=dict)  # group name -> start offset in body
     cues: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # per sentence
 
@@ -508,6 +509,8 @@ def _interpret(
     if kind == "date":
         pod = lang.parts_of_day.get((g.get("pod") or "").lower())
         year = _year_of(g["year"], dct) if g.get("year") else None
+        if g.get("yearmod") and dct is not None:  # "February of last year", "février de l'année dernière"
+            year = dct.year + lang.modifiers.get(g["yearmod"].lower(), 0)
         month = lang.months.get((g.get("month") or "").lower().rstrip(".")) if g.get("month") else None
         if g.get("month_num"):
             month = int(g["month_num"])
@@ -554,7 +557,10 @@ def _interpret(
                 year = _pick_year(dct, (month,), tense, mod, 2.0)
             return f"{year:04d}-{month:02d}", "DATE", "month"
         if weekday:
-            if dct is None:
+            if dct is None or (ctx.coarse and ctx.ref == dct):
+                # No day to count from: "Sunday" stays a Sunday, not a guessed date.
+                if pod:
+                    return f"XXXX-WXX-{weekday}T{pod}", "TIME", "part-of-day"
                 return f"XXXX-WXX-{weekday}", "DATE", "day"
             base = anchor if rule.anchor == "ref" else dct
             d = _pick_weekday(base, weekday, 0, mod)  # type: ignore[arg-type]
@@ -569,6 +575,9 @@ def _interpret(
     if kind == "deictic":
         key = " ".join((g.get("deictic") or "").lower().replace("’", "'").split())
         offset = lang.deictic.get(key)
+        if ctx.coarse and anchor == dct and dct is not None:
+            # "yesterday" in an article dated only "2023-06": June 2023 is all we know.
+            return _coarse_value(ctx), "DATE", "month"
         if offset is None and key in lang.extra.get("_deictic_pod", {}):
             # one word for a day and its part: "stamattina", "anoche"
             offset, pod_code = lang.extra["_deictic_pod"][key]
@@ -587,6 +596,8 @@ def _interpret(
         pod = lang.parts_of_day.get((g.get("pod") or "").lower()) or rule.value
         if not pod or anchor is None:
             return None
+        if ctx.coarse and anchor == dct:
+            return f"XXXX-XX-XXT{pod}", "TIME", "part-of-day"
         return f"{anchor.isoformat()}T{pod}", "TIME", "part-of-day"
 
     if kind == "unit_rel":
@@ -662,7 +673,7 @@ def _interpret(
         if hour > 24 or minute > 59:
             return None
         zone = lang.extra.get("zones", {}).get((g.get("tz") or "").lower(), "")
-        day = anchor.isoformat() if anchor else "XXXX-XX-XX"
+        day = anchor.isoformat() if anchor and not (ctx.coarse and anchor == dct) else "XXXX-XX-XX"
         return f"{day}T{hour:02d}:{minute:02d}{zone}", "TIME", "minute"
 
     if kind == "decade":
@@ -737,6 +748,18 @@ def _interpret(
 
 # ---------------------------------------------------------------------------------------------
 # Public functions
+
+
+def _coarse_value(ctx: _Context) -> str:
+    """Return the publication time at the granularity it is known (a month or a year)."""
+    assert ctx.dct is not None
+    return f"{ctx.dct.year:04d}-{ctx.dct.month:02d}"
+
+
+def _is_coarse(published: Published | None) -> bool:
+    """Return whether the publication time is known only to the month or the year."""
+    value = published.value if published is not None and isinstance(published.value, str) else ""
+    return bool(re.fullmatch(r"\d{4}(?:-\d{2})?", value))
 
 
 def _parse_dct(published: Published | None) -> date | None:
@@ -913,7 +936,7 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
         taken[s:e] = b"\x01" * (e - s)
         chosen.append(cand)
     chosen.sort(key=lambda c: c[0])
-    ctx = _Context(lang, body, lower, dct, dct)
+    ctx = _Context(lang, body, lower, dct, dct, coarse=_is_coarse(published))
     out: list[TemporalExpression] = []
     for s, e, _, rule, m in chosen:
         groups: dict[str, str] = {}

@@ -217,3 +217,11 @@ def test_unknown_language_falls_back_to_english_and_numeric_patterns() -> None:
 )
 def test_holidays_centuries_weekends_and_vague_ago(body: str, text: str, value: str) -> None:
     assert found(body)[text] == value
+
+
+def test_a_month_granular_publication_time_invents_no_day() -> None:
+    dct = Published("2023-06", "month", "2023-06", "metadata")
+    got = found("On Sunday night and yesterday, as in February of last year.", dct)
+    assert got["Sunday night"] == "XXXX-WXX-7TNI"
+    assert got["yesterday"] == "2023-06"
+    assert got["February of last year"] == "2022-02"

@@ -162,3 +162,15 @@ def test_holidays_centuries_weekends(body: str, text: str | None, value: str | N
         assert got == {}
     else:
         assert got[text] == value
+
+
+def test_a_month_of_last_year_is_one_expression() -> None:
+    assert found("Dès février de l'année dernière, rien.")["février de l'année dernière"] == "2022-02"
+
+
+def test_dimanche_soir_in_an_article_dated_only_by_month_stays_a_sunday_evening() -> None:
+    dct = Published("2023-06", "month", "2023-06", "metadata")
+    assert (
+        found("Zelensky n'en a rien dit dans son discours dimanche soir.", dct)["dimanche soir"]
+        == "XXXX-WXX-7TEV"
+    )

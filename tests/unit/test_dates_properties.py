@@ -19,7 +19,7 @@ TIMEX3_VALUE = re.compile(
         (?:\d{4}|XXXX)(?:-(?:\d{2}|XX)(?:-(?:\d{2}|XX))?)?
             (?:T(?:\d{2}(?::\d{2}(?::\d{2})?)?|MO|MI|AF|EV|NI|DT)(?:Z|[+-]\d{2}(?::?\d{2})?)?)?
       | \d{4}-W\d{2}(?:-WE)?
-      | XXXX-WXX-[1-7]
+      | XXXX-WXX-[1-7](?:T(?:MO|MI|AF|EV|NI))?
       | (?:\d{4}|XXXX)-Q[1-4]
       | (?:\d{4}|XXXX)-(?:SP|SU|FA|WI)
       | \d{3}X? | \d{2}
