@@ -174,3 +174,13 @@ def test_dimanche_soir_in_an_article_dated_only_by_month_stays_a_sunday_evening(
         found("Zelensky n'en a rien dit dans son discours dimanche soir.", dct)["dimanche soir"]
         == "XXXX-WXX-7TEV"
     )
+
+
+def test_aujourdhui_set_off_by_a_comma_means_nowadays() -> None:
+    assert found("Aujourd'hui, la ville a changé.")["Aujourd'hui"] == "PRESENT_REF"
+    assert found("Il se rend aujourd'hui à Toulouse.")["aujourd'hui"] == "2023-03-08"
+
+
+def test_le_mercredi_alone_is_a_habit() -> None:
+    assert found("Le marché a lieu le mercredi.")["le mercredi"] == "XXXX-WXX-3"
+    assert found("Il viendra le mercredi 15 mars.")["le mercredi 15 mars"] == "2023-03-15"
