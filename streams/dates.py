@@ -1300,7 +1300,33 @@ def _publication_time(article: Article, ingested_at: datetime) -> Published:
     if failed and failed[0][1] == "metadata":
         # A date was given but cannot be read: say so rather than pass off the broker time.
         return Published(None, None, failed[0][0], "metadata", 0.0, note="unparseable date")
+    line = _date_line(article, lang, base)
+    if line is not None:
+        return line
     return _ingest_fallback(ingested_at)
+
+
+def _date_line(article: Article, lang: Lang, base: datetime) -> Published | None:
+    """Return the date printed on a line of its own near the top of the body ("March 06, 2008").
+
+    Only a full date (day, month and year) that fills most of a short line counts: a date in
+    the first sentence of the story is about the story, not about its publication.
+    """
+    body = article.body if isinstance(article.body, str) else ""
+    offset = 0
+    for line in body[:600].split("\n")[:5]:
+        stripped = line.strip()
+        if 6 <= len(stripped) <= 60:
+            probe = Article(id="", body=stripped, language=lang.code)
+            dct = Published(base.date().isoformat(), "day", None, "ingest-time")
+            for t in _find_dates(probe, dct):
+                full = re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.value) and re.search(r"\d{4}", t.text)
+                if full and len(t.text) >= 0.6 * len(stripped.replace(" ", "")):
+                    start = body.index(stripped, offset) + t.start
+                    raw = body[start : start + len(t.text)]
+                    return Published(t.value, "day", raw, "text", 0.7)
+        offset += len(line) + 1
+    return None
 
 
 def _ingest_fallback(ingested_at: datetime) -> Published:

@@ -137,3 +137,14 @@ def test_a_dateline_a_day_ahead_is_a_time_zone_not_last_year() -> None:
 
 def test_a_dateline_in_lower_case_is_still_read() -> None:
     assert read(dateline="Quito, march 7 -").value == "2023-03-07"
+
+
+def test_a_date_on_a_line_of_its_own_at_the_top_is_read_from_the_text() -> None:
+    body = "Apple releases iPhone SDK\nMarch 06, 2008\nDuring a media event on 8 May 1945, Apple..."
+    pub = read(body=body)
+    assert (pub.value, pub.origin, pub.raw) == ("2008-03-06", "text", "March 06, 2008")
+
+
+def test_a_date_inside_the_first_sentence_is_not_the_publication_time() -> None:
+    pub = read(body="On 8 May 1945 the war in Europe ended, and people danced in the streets of Paris.")
+    assert pub.origin == "ingest-time"
