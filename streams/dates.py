@@ -107,9 +107,14 @@ def _load_data(name: str) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+@cache
+def _available() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in DATA_DIR.glob("*.toml") if not p.stem.startswith("_")))
+
+
 def available_languages() -> list[str]:
     """Return the language codes that have a data file."""
-    return sorted(p.stem for p in DATA_DIR.glob("*.toml") if not p.stem.startswith("_"))
+    return list(_available())
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -124,11 +129,15 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@cache
 def _language(code: str) -> Lang:
     """Return the compiled tables of language `code` (English for a code with no data file)."""
-    if code not in available_languages():
-        code = FALLBACK_LANGUAGE
+    # Resolve before the cache: any odd code a feed sends must not compile the tables anew.
+    return _compiled(code if code in _available() else FALLBACK_LANGUAGE)
+
+
+@cache
+def _compiled(code: str) -> Lang:
+    """Return the compiled tables of a language that has a data file."""
     data = _load_data(code)
     merged = _load_data("_common")
     for name in data.get("include", []):
@@ -293,7 +302,6 @@ def _iso_week(d: date) -> str:
 
 
 _SEASON_MONTH = {"SP": 4, "SU": 7, "FA": 10, "WI": 1}
-_UNIT_ORDER = {"S": 0, "MIN": 1, "H": 2, "D": 3, "W": 4, "WE": 4, "M": 5, "Q": 6, "Y": 7, "DE": 8, "CE": 9}
 
 
 def _pick_year(
@@ -363,9 +371,8 @@ def _shift(dct: date, unit: str, k: int) -> tuple[str, str]:
         return f"{dct.year // 10 + k:03d}", "decade"
     if unit == "CE":
         return f"{dct.year // 100 + k:02d}", "century"
-    if unit == "H":
-        return f"{dct.isoformat()}T{(12 + k) % 24:02d}", "hour"
-    return "PRESENT_REF", "present"
+    # "this hour", "the last minute": finer than the publication day, so only the present.
+    return "PRESENT_REF", "vague"
 
 
 # ---------------------------------------------------------------------------------------------
