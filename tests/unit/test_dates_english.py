@@ -225,3 +225,7 @@ def test_a_month_granular_publication_time_invents_no_day() -> None:
     assert got["Sunday night"] == "XXXX-WXX-7TNI"
     assert got["yesterday"] == "2023-06"
     assert got["February of last year"] == "2022-02"
+
+
+def test_a_quarter_of_something_is_a_fraction_not_a_duration() -> None:
+    assert found("About a quarter of the dealers will close.") == {}

@@ -184,3 +184,7 @@ def test_aujourdhui_set_off_by_a_comma_means_nowadays() -> None:
 def test_le_mercredi_alone_is_a_habit() -> None:
     assert found("Le marché a lieu le mercredi.")["le mercredi"] == "XXXX-WXX-3"
     assert found("Il viendra le mercredi 15 mars.")["le mercredi 15 mars"] == "2023-03-15"
+
+
+def test_an_age_range_is_not_a_duration() -> None:
+    assert found("Un stage pour les enfants de 2 à 8 ans.") == {}
