@@ -911,13 +911,37 @@ def find_dates(article: Article, published: Published) -> list[TemporalExpressio
         return []
 
 
+def _article_language(article: Article, lower: str) -> Lang:
+    """Return the tables for the article's language; for "und" or a language without a data file,
+    the language whose month, weekday and day words the text uses most (English if none)."""
+    code = article.language.split("-")[0].lower() if isinstance(article.language, str) else ""
+    if code in _available():
+        return _language(code)
+    cores = _cores(lower)
+    best, best_hits = FALLBACK_LANGUAGE, 0
+    for candidate in _available():
+        hits = len(cores.intersection(_signature(candidate)))
+        if hits > best_hits:
+            best, best_hits = candidate, hits
+    return _language(best)
+
+
+@cache
+def _signature(code: str) -> frozenset[str]:
+    """Return the words that mark text as written in `code`: its month, weekday and day names."""
+    lang = _language(code)
+    words = [*lang.extra.get("months", {}), *lang.extra.get("weekdays", {}), *lang.extra.get("deictic", {})]
+    # Short names ("mai", "mar") are shared across languages and prove little.
+    return frozenset(w.lower() for w in words if len(w) >= 4 and " " not in w)
+
+
 def _find_dates(article: Article, published: Published) -> list[TemporalExpression]:
     body = article.body if isinstance(article.body, str) else ""
     if not body:
         return []
-    lang = _language((article.language or FALLBACK_LANGUAGE).split("-")[0].lower())
-    dct = _parse_dct(published)
     lower = _lower(body)
+    lang = _article_language(article, lower)
+    dct = _parse_dct(published)
     candidates: list[tuple[int, int, int, Rule, re.Match[str]]] = []
     # Run each pattern only in windows around its trigger words: most of a text names no time,
     # and a full pass of Python's regex engine costs ~25 ns a character per pattern.
@@ -1274,8 +1298,8 @@ def _publication_time(article: Article, ingested_at: datetime) -> Published:
     if not isinstance(ingested_at, datetime):
         ingested_at = datetime(1970, 1, 1, tzinfo=UTC)
     base = ingested_at if ingested_at.tzinfo is None else ingested_at.astimezone(UTC)
-    code = article.language if isinstance(article.language, str) and article.language else FALLBACK_LANGUAGE
-    lang = _language(code.split("-")[0].lower())
+    body = article.body if isinstance(article.body, str) else ""
+    lang = _article_language(article, _lower(body))
     source = _source_of(article)
     order = None
     if source:

@@ -63,3 +63,19 @@ def test_every_language_file_loads_and_every_pattern_can_be_triggered() -> None:
 
 def test_a_region_subtag_uses_the_language_file() -> None:
     assert found("Es geschah gestern.", "de-AT")["gestern"] == "2023-03-07"
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "text", "value"),
+    [
+        ("und", "Il est arrivé hier, mardi 7 mars.", "hier", "2023-03-07"),
+        ("und", "Он приехал вчера, 7 марта.", "вчера", "2023-03-07"),
+        (None, "Er kam gestern, am Dienstag.", "gestern", "2023-03-07"),
+        ("nl", "It happened yesterday.", "yesterday", "2023-03-07"),
+    ],
+)
+def test_an_unknown_language_is_guessed_from_the_date_words_it_uses(
+    language: str | None, body: str, text: str, value: str
+) -> None:
+    got = {t.text: t.value for t in find_dates(Article(id="t", body=body, language=language), DCT)}
+    assert got[text] == value
