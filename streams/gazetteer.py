@@ -37,7 +37,7 @@ from anyascii import anyascii
 
 DATA_DIR = Path(__file__).parent / "data" / "places"
 # Bump when the build logic or a data file changes: the cache key includes it.
-BUILD_VERSION = "4"
+BUILD_VERSION = "6"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -70,15 +70,19 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Rules:
-    rules: tuple[tuple[re.Pattern[str], str], ...]
+    multi: tuple[tuple[str, str], ...]  # multi-letter rules, longest first
+    single: dict[int, str]  # one-letter rules, as a str.translate table
     collapse: bool
     min_population: int
 
 
 def _load_rules() -> _Rules:
     raw = json.loads((DATA_DIR / "transliteration.json").read_text(encoding="utf-8"))
-    rules = tuple((re.compile(p), r) for p, r in raw["rules"])
-    return _Rules(rules, bool(raw.get("collapse_doubles", True)), int(raw["skeleton_min_population"]))
+    table: dict[str, str] = dict(raw["rules"])
+    # Longest first: "tsch" before "sch" before "ch".
+    multi = tuple(sorted(((k, v) for k, v in table.items() if len(k) > 1), key=lambda kv: -len(kv[0])))
+    single = {ord(k): v for k, v in table.items() if len(k) == 1}
+    return _Rules(multi, single, bool(raw.get("collapse_doubles", True)), int(raw["skeleton_min_population"]))
 
 
 _RULES = _load_rules()
@@ -87,8 +91,10 @@ _DOUBLES = re.compile(r"([a-z])\1+")
 
 def skeleton(folded: str) -> str:
     """Return the transliteration skeleton of a folded name (see data/places/transliteration.json)."""
-    for pattern, repl in _RULES.rules:
-        folded = pattern.sub(repl, folded)
+    for old, new in _RULES.multi:
+        if old in folded:
+            folded = folded.replace(old, new)
+    folded = folded.translate(_RULES.single)
     if _RULES.collapse:
         folded = _DOUBLES.sub(r"\1", folded)
     return folded

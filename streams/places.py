@@ -26,16 +26,15 @@ from streams.records import Article, Focus, Mention, Place
 LANG_DIR = Path(__file__).parent / "data" / "places" / "lang"
 
 _UPPER = "".join(re.escape(chr(c)) for c in range(0x250) if chr(c).isupper()) + "\u0400-\u042f"
-_CAP = re.compile(
-    r"(?:[A-Z]\.){2,}|(?<![^\W\d_])[" + _UPPER + r"][^\W\d_]*(?:['’](?![sS](?![^\W\d_]))[^\W\d_]+)*"
-)
+_CAP = re.compile(r"\b[" + _UPPER + r"][^\W\d_]*")
+_PLAIN_NAME = re.compile(r"[A-Za-z]+(?:(?:[ -]|\. |['.])[A-Za-z]+)*\.?")
+_ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,}")
 # Text allowed between two tokens of one name: spaces, a hyphen, an abbreviation's full stop
 # ("St. Louis"), or an elided article ("Côte d'Ivoire").
 # What follows a dateline place in the body: an optional region ("MANSFIELD, La. —"), a dash.
 _DATELINE_AFTER = re.compile(
     r"(?:,[ \t]+[A-Z][\w.]{1,12}\.?)?[ \t]*(?:—|–|--|-[ \t]|\(AP\)|\(AFP\)|\(Reuters\))"
 )
-_LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-zà-ÿ][^\W\d_]*")
 _NEXT_WORD = re.compile(r"([^\w]*)([^\W\d_]+)")
 _SENTENCE_CHARS = frozenset('.!?:;"“”«»\n•–—|')
 _CITY_WORDS = frozenset({"city", "ville", "town", "village", "township", "commune"})
@@ -60,6 +59,7 @@ class _LangData:
     articles: frozenset[str]
     modifiers: frozenset[str]
     first_names: frozenset[str]
+    prefix_ends: frozenset[str]  # last words of the qualifier prefixes ("de", "of")
     abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
     abbreviation_re: re.Pattern[str] | None
     gap: re.Pattern[str]  # what may stand between two capitalised words of one name
@@ -136,6 +136,7 @@ def _lang_data() -> _LangData:
         frozenset(arts),
         frozenset(mods),
         frozenset(first),
+        frozenset(p.split()[-1] for p in pre),
         abbr,
         abbr_re,
         gap,
@@ -186,13 +187,45 @@ def _lookup(key: str, surface: str, allow_skeleton: bool) -> tuple[tuple[int, ..
 
 
 def _cap_tokens(text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) of every capitalised word and capital abbreviation ("U.S.")."""
-    return [m.span() for m in _CAP.finditer(text)]
+    """Return the (start, end) of every capitalised word and capital abbreviation ("U.S.").
+
+    A word runs on through an inner apostrophe ("Pokrovs'k", "O'Fallon") but not through a
+    possessive ("Israel's"); checked by hand because a regex doing it is twice as slow.
+    """
+    spans = [m.span() for m in _CAP.finditer(text)]
+    n = len(text)
+    out: list[tuple[int, int]] = []
+    last = -1
+    for s, e in spans:
+        if s < last:
+            continue
+        if e - s == 1 and e < n and text[e] == ".":
+            abbr = _ABBREVIATION.match(text, s)
+            if abbr:
+                e = abbr.end()
+        elif e < n and text[e] in "'’":
+            while (
+                e + 1 < n
+                and text[e] in "'’"
+                and text[e + 1].isalpha()
+                and not (text[e + 1] in "sS" and (e + 2 >= n or not text[e + 2].isalpha()))
+            ):
+                e += 1
+                while e < n and text[e].isalpha():
+                    e += 1
+        out.append((s, e))
+        last = e
+    return out
 
 
+@lru_cache(maxsize=200000)
 def _fold_fast(raw: str) -> str:
-    if raw.isascii() and raw.isalpha():
-        return raw.lower()
+    """Return gz.fold(raw), taking a shortcut for plain ASCII words and names."""
+    if raw.isascii():
+        if raw.isalpha():
+            return raw.lower()
+        if _PLAIN_NAME.fullmatch(raw):
+            return raw.lower().replace(".", "").replace("'", "").replace("-", " ")
     return gz.fold(raw)
 
 
@@ -244,6 +277,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                     _Mention(am.start(1), am.end(1), (a1 * 4 + gz.NAME_ALTERNATE,), qualifier="admin")
                 )
     taken = {k for am in abbrs for k in range(am.start, am.end)}
+    names, uppercase_only = g.names, g.uppercase_only
+    stopwords, not_places = lang.stopwords, lang.not_places
     i = 0
     while i < n:
         s, e = caps[i]
@@ -253,30 +288,33 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
         # Longest run first: caps joined by spaces, hyphens or connectors ("Rostov-on-Don").
         ends = [i]
         for j in range(i + 1, min(n, i + _MAX_TOKENS)):
-            if not lang.gap.fullmatch(text, caps[j - 1][1], caps[j][0]):
+            gs, ge = caps[j - 1][1], caps[j][0]
+            if ge - gs > 16:
+                break  # longer than any run of connectors ("-on-", " de la ")
+            if not (ge - gs == 1 and text[gs] == " ") and not lang.gap.fullmatch(text, gs, ge):
                 break
             ends.append(j)
         found: tuple[int, tuple[int, ...], bool] | None = None
-        dem = lang.demonyms.get(_fold_fast(text[s:e]))
+        first = _fold_fast(text[s:e])
+        dem = lang.demonyms.get(first)
         if dem and dem in g.country_index and len(ends) == 1:
             mentions.append(_Mention(s, e, (g.country_index[dem] * 4 + gz.NAME_DEMONYM,)))
             i += 1
             continue
         for j in reversed(ends):
-            surface = text[s : caps[j][1]]
-            key = _fold_fast(surface)
             single = j == i
-            if (single and key in lang.stopwords) or key in lang.not_places:
+            surface = text[s : caps[j][1]]
+            key = first if single else _fold_fast(surface)
+            if (single and key in stopwords) or key in not_places:
                 continue
-            codes, via_skeleton = _lookup(key, surface, allow_skeleton=True)
+            hit = names.get(key)
+            if hit is not None and key not in uppercase_only:
+                codes, via_skeleton = (hit,) if isinstance(hit, int) else hit, False
+            else:
+                codes, via_skeleton = _lookup(key, surface, allow_skeleton=True)
             # "Les Russes", "The Times": an article before a word only names a known place
             # ("Le Mans", "The Hague", "Los Angeles").
-            if (
-                codes
-                and not single
-                and _fold_fast(text[s:e]) in lang.articles
-                and not (_is_big(codes) or _is_town(codes))
-            ):
+            if codes and not single and first in lang.articles and not (_is_big(codes) or _is_town(codes)):
                 continue
             if codes:
                 found = (j, codes, via_skeleton)
@@ -298,7 +336,12 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                     if j + 1 < n and caps[j + 1][0] < m.end:
                         j += 1
             # ... or before it: "région de Donetsk", "state of Texas".
-            words = _fold_fast(text[max(0, s - 30) : s]).split()
+            prev_word, _, _ = _word_before(text, s)
+            words = (
+                gz.fold(text[max(0, s - 30) : s]).split()
+                if prev_word and _fold_fast(prev_word) in lang.prefix_ends
+                else []
+            )
             for width in (2, 3):
                 pre = " ".join(words[-width:])
                 if len(words) >= width and pre in lang.prefixes:
@@ -306,7 +349,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                     break
         if not m.qualifier:
             # A county's bare base name ("Scott" for Scott County) is a place only when qualified.
-            m.codes = tuple(c for c in m.codes if c & 3 != gz.NAME_BASE or g.kind[c >> 2] != 2)
+            m.codes = _unqualified(m.codes)
         if m.codes:
             mentions.append(m)
         i = j + 1
@@ -327,16 +370,25 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
 _KEEP, _DROP, _PERSON = 0, 1, 2
 
 
-@lru_cache(maxsize=4)
-def _lowercase_words(text: str) -> frozenset[str]:
-    """Return the words of `text` written in lower case."""
-    return frozenset(_LOWER_WORD.findall(text))
+@lru_cache(maxsize=65536)
+def _unqualified(codes: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the candidates an unqualified name may have: no county by its bare base name."""
+    g = gz.load()
+    return tuple(c for c in codes if c & 3 != gz.NAME_BASE or g.kind[c >> 2] != 2)
 
 
 def _has_lowercase_use(text: str, word: str) -> bool:
     """Return whether `word` also occurs in lower case in `text` ("mobile", "reading")."""
     low = word.lower()
-    return low != word and low in _lowercase_words(text)
+    if low == word:
+        return False
+    k = text.find(low)
+    while k >= 0:
+        end = k + len(low)
+        if (k == 0 or not text[k - 1].isalpha()) and (end == len(text) or not text[end].isalpha()):
+            return True
+        k = text.find(low, k + 1)
+    return False
 
 
 @lru_cache(maxsize=65536)
@@ -565,7 +617,6 @@ class _Group:
 _WINDOW = 1.5
 _TEMP = 0.6
 _COUNTRY_WEIGHT = 1.8
-_PRESENCE = 0.0
 
 
 def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], weight: float) -> _Group:
@@ -631,10 +682,9 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
     active = list(own)
     results: list[tuple[int, dict[int, float]]] = []
     for round_ in range(2):
+        ctx = _Context(active + extra)
         results = [
-            _score_group(
-                g, ms[0].scores, own[k], active + extra, own[containers[k]] if k in containers else None
-            )
+            _score_group(g, ms[0].scores, ms, ctx, own[containers[k]] if k in containers else None)
             for k, ms in enumerate(keys)
         ]
         if round_ == 0:
@@ -653,50 +703,68 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
             m.best, m.final, m.alone = best, final, alone
 
 
+class _Context:
+    """The support every voting name lends, summed once per round (each name then subtracts its own)."""
+
+    __slots__ = ("admins", "countries", "points", "total", "voters")
+
+    def __init__(self, voters: list[_Group]) -> None:
+        self.voters = voters
+        self.countries: dict[str, float] = {}
+        self.admins: dict[str, float] = {}
+        self.total = 0.0
+        self.points: list[tuple[float, float, int]] = []
+        for k, v in enumerate(voters):
+            if v.countries:
+                self.total += v.weight
+            for cc, prob in v.countries.items():
+                self.countries[cc] = self.countries.get(cc, 0.0) + v.weight * prob
+            for a1, prob in v.admins.items():
+                self.admins[a1] = self.admins.get(a1, 0.0) + v.weight * prob
+            self.points.extend((lat, lon, k) for lat, lon in v.points)
+
+
 def _score_group(
-    g: gz.Gazetteer, priors: dict[int, float], grp: _Group, voters: list[_Group], container: _Group | None
+    g: gz.Gazetteer,
+    priors: dict[int, float],
+    members: list[_Mention],
+    ctx: _Context,
+    container: _Group | None,
 ) -> tuple[int, dict[int, float]]:
     """Return the best candidate of a group and every candidate's score in context."""
-    others = [v for v in voters if v.members is not grp.members]
-    total = sum(v.weight for v in others if v.countries)
+    me = next((k for k, v in enumerate(ctx.voters) if v.members is members), -1)
+    own = ctx.voters[me] if me >= 0 else None
+    total = ctx.total - (own.weight if own is not None and own.countries else 0.0)
+    points = [(lat, lon) for lat, lon, k in ctx.points if k != me]
     ranked = sorted(priors, key=lambda c: -priors[c])
     near_rank = set(ranked[:5])
-    n_points = sum(1 for v in others if v.points)
     new: dict[int, float] = {}
     for c in ranked:
-        base = priors[c]
+        s = priors[c]
         p = c >> 2
         cc, a1, kind = g.country[p], g.admin1[p], int(g.kind[p])
-        w_cc = w_a1 = 0.0
-        for v in others:
-            if cc:
-                w_cc += v.weight * v.countries.get(cc, 0.0)
-            if a1 and a1 in v.admins:
-                # Presence counts as well as probability: two ambiguous names that share a
-                # reading ("Paris" and "Henry County", both in Tennessee) support it.
-                w_a1 += v.weight * max(v.admins[a1], _PRESENCE)
-        s = base
         if total > 0 and cc:
+            w_cc = ctx.countries.get(cc, 0.0) - (own.weight * own.countries.get(cc, 0.0) if own else 0.0)
             share = w_cc / total
             s += _COUNTRY_WEIGHT * share
             if share < 0.05 and total >= 2 and (kind in (1, 2) or (kind == 0 and g.population[p] < 100000)):
                 # A small namesake, or a division, in a country nothing else in the article is in.
                 s -= 0.7
         if kind in (0, 1, 2) and a1:
+            w_a1 = ctx.admins.get(a1, 0.0) - (own.weight * own.admins.get(a1, 0.0) if own else 0.0)
             s += 0.8 * min(2.0, w_a1)
-        if kind in (0, 2) and c in near_rank and n_points:
+        if kind in (0, 2) and c in near_rank and points:
             lat, lon = float(g.lat[p]), float(g.lon[p])
             best_d = 1e9
-            for v in others:
-                for qlat, qlon in v.points:
-                    if abs(qlat - lat) < 3:
-                        best_d = min(best_d, _near_km(lat, lon, qlat, qlon))
+            for qlat, qlon in points:
+                if abs(qlat - lat) < 3:
+                    best_d = min(best_d, _near_km(lat, lon, qlat, qlon))
             if best_d < 161:
                 s += 0.6
             if kind == 0 and g.population[p] < 20000 and best_d >= 300:
                 # A small town needs a neighbour: another place of the article within 300 km.
                 s -= 0.5
-        elif kind == 0 and g.population[p] < 20000 and n_points:
+        elif kind == 0 and g.population[p] < 20000 and points:
             s -= 0.5
         if container is not None and (
             container.admins.get(a1, 0.0) > 0.3
