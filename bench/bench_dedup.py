@@ -78,19 +78,20 @@ def stream(stories: list[Story], window_hours: float) -> tuple[dict[str, StoryVe
     """Return the verdicts of the streaming index and its timings and state figures."""
     # The fingerprint crosses a topic as JSON: encoded here as the enrichment agent does, decoded
     # below as the dedup agent does (bytes only are kept, so the timing is not the GC's).
+    # CPU time, not wall time: the machine is shared, and a busy neighbour should not count.
     articles = [(article(story), story.date) for story in stories]
-    started = time.perf_counter()
+    started = time.process_time()
     wire = [orjson.dumps(dedup.fingerprint(text, date, [], [])) for text, date in articles]
-    fingerprint_s = time.perf_counter() - started
+    fingerprint_s = time.process_time() - started
     state: dict[str, bytes] = {}
     index = dedup.StoryIndex(state, window_hours=window_hours)
     verdicts: dict[str, StoryVerdict] = {}
     sizes, peak_entries, check_s = [], 0, 0.0
     for number, raw in enumerate(wire, 1):
-        started = time.perf_counter()
+        started = time.process_time()
         fp = dedup.StoryFingerprint.from_json(orjson.loads(raw))
         verdicts[fp.article_id] = index.check(fp)
-        check_s += time.perf_counter() - started
+        check_s += time.process_time() - started
         if number % 250 == 0 and len(index):
             total = sum(len(k) + len(v) for k, v in state.items())
             sizes.append(total / len(index))
@@ -248,9 +249,9 @@ def main() -> int:
     per_article = figures["fingerprint_ms"] + figures["check_ms"]
     rows += [
         ("stories streamed (NEWID order)", f"{len(stories):,}"),
-        ("fingerprint per article, JSON encode included (ms)", f"{figures['fingerprint_ms']:.3f}"),
-        ("check per article, JSON decode included (ms)", f"{figures['check_ms']:.3f}"),
-        ("dedup stage per article (ms)", f"{per_article:.3f}"),
+        ("fingerprint per article, CPU, JSON encode incl. (ms)", f"{figures['fingerprint_ms']:.3f}"),
+        ("check per article, CPU, JSON decode incl. (ms)", f"{figures['check_ms']:.3f}"),
+        ("dedup stage per article, CPU (ms)", f"{per_article:.3f}"),
         ("throughput, one core (articles/s)", f"{1000 / per_article:,.0f}"),
         ("fingerprint on the wire, JSON (bytes, mean)", f"{figures['wire_bytes']:.0f}"),
         ("state per indexed article (bytes, mean)", f"{figures['state_mean']:.0f}"),

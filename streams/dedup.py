@@ -53,6 +53,8 @@ SAMPLE_MIN = 48  # ...but never fewer than this many (short items need every shi
 SAMPLE_MAX = 160  # ...nor more than this many (state stays under 1 KB per article)
 NUMBERS_MAX = 24
 EVIDENCE_MAX = 8
+FIGURE_BIT = np.uint32(1)
+_NOT_FIGURE_BIT = np.uint32(0xFFFFFFFE)
 LEDE = 8  # opening shingles kept in text order: a new lede on old copy is a re-topped update
 FULL_CUT = HASH_SPACE - 1  # the sample holds every hash of the text
 
@@ -275,22 +277,29 @@ def shingle_hashes(words: Sequence[str]) -> np.ndarray:
 
 
 def shingle_sequence(words: Sequence[str]) -> np.ndarray:
-    """Return the 32-bit hashes of the word 3-grams of `words`, in text order (vectorised)."""
+    """Return the 32-bit hashes of the word 3-grams of `words`, in text order (vectorised).
+
+    The lowest bit of a hash says whether its 3-gram holds a figure (`FIGURE_BIT`), so that
+    comparisons can tell copy whose figures agree from a template whose figures differ.
+    """
     if not words:
         return np.empty(0, dtype=np.uint32)
     known = list(map(_token_hashes.get, words))  # one C-level pass; wire vocabulary repeats a lot
     if None in known:
         known = [_token_hash(w) if h is None else h for w, h in zip(words, known, strict=True)]
     h = np.array(known, dtype=np.uint64)
+    figure = np.array([w < ":" for w in words])  # digits sort before ":", letters after
     if len(h) >= SHINGLE_WORDS:
         # Position-weighted sum of the token hashes, then a 64-bit finaliser: one hash per 3-gram.
         s = h[:-2] * _M1 + h[1:-1] * _M2 + h[2:]
+        figure = figure[:-2] | figure[1:-1] | figure[2:]
     else:
         s = np.array([int(h.sum(dtype=np.uint64))], dtype=np.uint64)
+        figure = figure.any(keepdims=True)
     s ^= s >> _S29
     s *= _M3
     s ^= s >> _S32
-    return (s >> _S32).astype(np.uint32)
+    return ((s >> _S32).astype(np.uint32) & _NOT_FIGURE_BIT) | figure.astype(np.uint32)
 
 
 def consistent_sample(
@@ -402,6 +411,9 @@ class Thresholds:
     changed_figures: float = 0.15  # share of figures that may differ without a marker saying why
     marked_changed_figures: float = 0.34  # ...and with one ("CORRECTED", "UPDATE 1"), or near-copies
     few_figures: int = 5  # with fewer figures than this, none may change
+    figure_shingles: int = 8  # shingles with and without figures needed to see where figures changed
+    figure_agreement: float = 0.85  # figure shingles shared at least this much...
+    figure_agreement_gap: float = 0.1  # ...and almost as much as the others: a re-topped version
     duplicate_inside: float = 0.9  # share of the new text found in the old one to call it a duplicate
     update_growth: float = 1.05  # ...and is longer by this much: paragraphs added, an update
     # An unmarked text that holds an older one but is mostly other copy is a digest or round-up
@@ -438,6 +450,23 @@ def _new_lede(new: Sketch, old: Sketch) -> bool:
     return int(np.isin(testable, old.sample).sum()) * 4 <= len(testable)
 
 
+def _overlap(
+    a: np.ndarray, a_cut: int, b: np.ndarray, b_cut: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the two shingle samples cut at the lower of their cuts, and the hashes they share."""
+    if a_cut > b_cut:
+        a = a[: int(a.searchsorted(b_cut, side="right"))]
+    elif b_cut > a_cut:
+        b = b[: int(b.searchsorted(a_cut, side="right"))]
+    both = np.concatenate((a, b))
+    both.sort()
+    return a, b, both[1:][both[1:] == both[:-1]]
+
+
+def _figure_count(hashes: np.ndarray) -> int:
+    return int(np.count_nonzero(hashes & FIGURE_BIT))
+
+
 def relate(
     new: Sketch, old: Sketch, thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> tuple[Relation, float, float] | None:
@@ -451,7 +480,8 @@ def relate(
     lacks, they are different stories unless few changed (an edit) or the copy is marked as an
     update or correction.
     """
-    common, n_new, n_old = _common(new.sample, new.cut, old.sample, old.cut)
+    new_sample, old_sample, shared = _overlap(new.sample, new.cut, old.sample, old.cut)
+    common, n_new, n_old = len(shared), len(new_sample), len(old_sample)
     evidence = min(n_new, n_old)
     if common == 0 or evidence < thresholds.min_evidence:
         return None
@@ -475,11 +505,24 @@ def relate(
     changed = min(new_figures, old_figures) - same_figures
     if changed:
         # A changed figure is an edit only among several; in a notice with a handful of figures
-        # (a dividend, a rate) it is another notice.
+        # (a dividend, a rate) it is another notice. But when the sentences that carry figures
+        # agree as much as the rest, the changed figures sit in new or dropped copy (a re-topped
+        # lede with a new toll): a version of the story, not a template filled in again.
         strong = similarity >= thresholds.strong_overlap and evidence >= thresholds.medium
         allowed = thresholds.marked_changed_figures if marked or strong else thresholds.changed_figures
         figures = max(new_figures, old_figures)
-        if figures < thresholds.few_figures or changed > allowed * figures:
+        figures_new, figures_old = _figure_count(new_sample), _figure_count(old_sample)
+        common_figures = _figure_count(shared)
+        figure_copy = min(figures_new, figures_old)
+        word_copy = min(n_new - figures_new, n_old - figures_old)
+        agree = min(figure_copy, word_copy) >= thresholds.figure_shingles and (
+            common_figures / figure_copy
+            >= max(
+                thresholds.figure_agreement,
+                (common - common_figures) / word_copy - thresholds.figure_agreement_gap,
+            )
+        )
+        if not agree and (figures < thresholds.few_figures or changed > allowed * figures):
             return None
     resemblance = common / (n_new + n_old - common)
     if not marked and n_new > n_old and resemblance < thresholds.digest_resemblance:
