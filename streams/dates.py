@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -389,6 +390,7 @@ class _Context:
     coarse: bool = False  # the publication time names no day: day-level readings are not ours
     spans: dict[str, int] = field(default_factory=dict)  # group name -> start offset in body
     cues: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # per sentence
+    breaks: list[int] | None = None  # sentence ends, found on first need
 
 
 def _number(text: str | None, lang: Lang) -> float | None:
@@ -436,12 +438,22 @@ def _fmt_number(n: float) -> str:
     return str(int(n)) if n == int(n) else f"{n:g}"
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+_CUE_REACH = 300  # characters around an expression searched for tense cues
+
+
 def _tense(ctx: _Context, start: int) -> int:
     """Return -1/0/+1: the tense of the cue nearest `start` within its sentence (0: none)."""
     lower = ctx.lower
-    lo = max(lower.rfind(". ", 0, start), lower.rfind("\n", 0, start)) + 1
-    ends = [i for i in (lower.find(". ", start), lower.find("\n", start)) if i >= 0]
-    hi = min(ends) if ends else len(lower)
+    if ctx.breaks is None:
+        ctx.breaks = [m.start() + 1 for m in _SENTENCE_END.finditer(lower)]
+    i = bisect_right(ctx.breaks, start)
+    lo = ctx.breaks[i - 1] if i > 0 else 0
+    hi = ctx.breaks[i] if i < len(ctx.breaks) else len(lower)
+    # A "sentence" without full stops (a list, a table) is cut to the neighbourhood, on a fixed
+    # grid so that the expressions of one stretch share their cue search.
+    block = start // _CUE_REACH
+    lo, hi = max(lo, (block - 1) * _CUE_REACH), min(hi, (block + 2) * _CUE_REACH)
     cues = ctx.cues.get((lo, hi))
     if cues is None:
         cues = []
