@@ -440,10 +440,11 @@ def _fmt_number(n: float) -> str:
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _CUE_REACH = 300  # characters around an expression searched for tense cues
+_WEEKDAY_CUE_REACH = 40
 
 
-def _tense(ctx: _Context, start: int) -> int:
-    """Return -1/0/+1: the tense of the cue nearest `start` within its sentence (0: none)."""
+def _tense(ctx: _Context, start: int, reach: int = _CUE_REACH) -> int:
+    """Return -1/0/+1: the tense of the cue nearest `start` within its sentence and `reach`."""
     lower = ctx.lower
     if ctx.breaks is None:
         ctx.breaks = [m.start() + 1 for m in _SENTENCE_END.finditer(lower)]
@@ -465,6 +466,8 @@ def _tense(ctx: _Context, start: int) -> int:
     best_d = len(lower)
     for pos, tense in cues:
         d = abs(pos - start)
+        if d > reach:
+            continue
         if d < best_d or (d == best_d and tense > 0):
             best, best_d = tense, d
     return best
@@ -582,7 +585,9 @@ def _interpret(
                     return f"XXXX-WXX-{weekday}T{pod}", "TIME", "part-of-day"
                 return f"XXXX-WXX-{weekday}", "DATE", "day"
             base = anchor if rule.anchor == "ref" else dct
-            d = _pick_weekday(base, weekday, 0, mod)  # type: ignore[arg-type]
+            # Only the verb right next to a weekday says which way it points ("said on Monday",
+            # "will meet on Monday"); otherwise the nearest such day is the best guess.
+            d = _pick_weekday(base, weekday, _tense(ctx, start, reach=_WEEKDAY_CUE_REACH), mod)  # type: ignore[arg-type]
             ctx.ref = d
             if pod:
                 return f"{d.isoformat()}T{pod}", "TIME", "part-of-day"

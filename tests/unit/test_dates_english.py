@@ -62,7 +62,8 @@ def test_weekdays_resolve_to_the_nearest_matching_day(body: str, text: str, valu
         ("Explosions were heard yesterday afternoon.", "yesterday afternoon", "2023-03-07TAF"),
         ("Explosions were heard last night.", "last night", "2023-03-07TNI"),
         ("The vote is this morning.", "this morning", "2023-03-08TMO"),
-        ("It was revealed on Thursday night.", "Thursday night", "2023-03-09TNI"),
+        ("It was revealed on Thursday night.", "Thursday night", "2023-03-02TNI"),
+        ("He will speak on Thursday night.", "Thursday night", "2023-03-09TNI"),
     ],
 )
 def test_deictic_days_and_parts_of_the_day(body: str, text: str, value: str) -> None:
