@@ -23,7 +23,7 @@ settings = Settings.from_env()
 
 
 class NewswireApp(faust.App):
-    """A Faust app that creates its topics with their partition counts before anything connects."""
+    """A Faust app that creates its topics first and commits only what its agents have finished."""
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
@@ -32,6 +32,42 @@ class NewswireApp(faust.App):
             settings.bootstrap, all_topics(settings), topic_configs(settings), **settings.security
         )
         pipeline.warm_up()  # load the gazetteer and language data before the first article, not during it
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        _commit_only_finished(self.consumer)
+
+
+# Messages an agent has finished with, by (topic partition, offset); their acks may go through.
+_finished: set[tuple[object, int]] = set()
+
+
+def _commit_only_finished(consumer: faust.types.ConsumerT) -> None:
+    """Let through only the acks of messages an agent has finished, so no message is committed unread.
+
+    While it stops or rebalances, Faust skips the messages still buffered and acks them all the same
+    (`do_ack or value is skipped_value` in faust/streams.py); the next commit then passes over
+    records nobody processed. Measured: a few of 600 lost per graceful restart, on both brokers.
+    Held back, such a message stays uncommitted and comes again after the restart or rebalance.
+    """
+    if getattr(consumer, "_newswire_guarded", False):
+        return
+    ack = consumer.ack
+
+    def ack_if_finished(message: faust.types.Message) -> bool:
+        key = (message.tp, message.offset)
+        if key not in _finished:
+            return False
+        _finished.discard(key)
+        return ack(message)
+
+    consumer.ack = ack_if_finished  # type: ignore[method-assign]
+    consumer._newswire_guarded = True  # type: ignore[attr-defined]
+
+
+def finished(event: EventT) -> None:
+    """Mark `event` as processed: its offset may now be committed."""
+    _finished.add((event.message.tp, event.message.offset))
 
 
 def all_topics(conf: Settings) -> dict[str, int]:
@@ -92,20 +128,35 @@ async def enrich(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             await send_dead_letter(error, event)
         else:
             await stories.send(key=article_id.encode(), value=pending)
+        finished(event)
         yield None  # always yield: an agent that swallows a message makes agent.put() hang
+
+
+def new_story_index() -> StoryIndex:
+    """Return an index over the story table; it derives its in-process cache from the table on first use."""
+    return StoryIndex(story_index, window_hours=settings.dedup_window_hours)
+
+
+indexes = [new_story_index()]
+
+
+@app.on_partitions_assigned.connect
+async def reload_story_index(app: faust.App, assigned: object, **kwargs: object) -> None:
+    """After a rebalance the table may hold state recovered from its changelog: index it afresh."""
+    indexes[0] = new_story_index()
 
 
 @app.agent(stories)
 async def decide(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Give each annotated article its story verdict and publish the enriched event."""
-    index = StoryIndex(story_index, window_hours=settings.dedup_window_hours)
     async for event in stream.events():
         try:
-            article_id, value = pipeline.decide(event.message.value or b"", index)
+            article_id, value = pipeline.decide(event.message.value or b"", indexes[0])
         except Rejected as error:
             await send_dead_letter(error, event)
         else:
             await enriched.send(key=article_id.encode(), value=value)
+        finished(event)
         yield None
 
 

@@ -35,7 +35,7 @@ def annotate(raw: bytes, ingested_at: datetime, *, max_body_bytes: int = 1_000_0
         dedup.fingerprint,
         article,
         published.value,
-        [place.geonameid for place in named],
+        [place.geonameid for place in named if place.geonameid > 0],
         [date.value for date in found],
     )
     event = EnrichedEvent(

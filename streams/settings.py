@@ -27,7 +27,8 @@ class Settings:
     dedup_window_hours: float = 72.0
     # Short sessions make the embedded broker's group join fast; real clusters often need >= 6 s.
     session_timeout: float = 2.0
-    store: str = "memory://"
+    # Faust's rocksdb store runs on rocksdict; the changelog topic is what recovery reads.
+    store: str = "rocksdb://"
     data_dir: str = ".cache/worker"
     web_port: int = 0
     log_json: bool = False

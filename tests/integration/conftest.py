@@ -17,6 +17,8 @@ from collections.abc import Iterator
 import pytest
 
 from streams.brokers import BROKER_KINDS, Broker, start_broker
+from streams.settings import Settings
+from streams.worker import WorkerProcess
 
 KINDS = ["embedded", "kafka"]
 _SELECTED = [k.strip() for k in os.environ.get("NEWSWIRE_TEST_BROKERS", ",".join(KINDS)).split(",") if k]
@@ -110,3 +112,38 @@ def topic_prefix(request: pytest.FixtureRequest) -> str:
     """Return a prefix unique to this test (and run) for topic names and group ids, ending in '.'."""
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")[:80]
     return f"t{next(_COUNTER)}-{name}-{uuid.uuid4().hex[:6]}."
+
+
+# -- a worker on its own topics ------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(broker, topic_prefix) -> Settings:
+    """Return settings with topics and app id of this test's own."""
+    return Settings(
+        broker=broker.url,
+        app_id=f"{topic_prefix}newswire".replace(".", "-"),
+        input_topic=f"{topic_prefix}articles",
+        stories_topic=f"{topic_prefix}stories",
+        output_topic=f"{topic_prefix}enriched",
+        deadletter_topic=f"{topic_prefix}deadletter",
+        max_body_bytes=16384,
+    )
+
+
+@pytest.fixture
+def worker(settings, tmp_path):
+    """Return a (not yet started) worker process for `settings`; it is stopped after the test."""
+    env = {
+        "NEWSWIRE_BROKER": settings.broker,
+        "NEWSWIRE_APP_ID": settings.app_id,
+        "NEWSWIRE_INPUT_TOPIC": settings.input_topic,
+        "NEWSWIRE_STORIES_TOPIC": settings.stories_topic,
+        "NEWSWIRE_OUTPUT_TOPIC": settings.output_topic,
+        "NEWSWIRE_DEADLETTER_TOPIC": settings.deadletter_topic,
+        "NEWSWIRE_MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "NEWSWIRE_DATA_DIR": str(tmp_path / "worker"),
+    }
+    process = WorkerProcess(env, log_path=tmp_path / "worker.log")
+    yield process
+    process.stop()

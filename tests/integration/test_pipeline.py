@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import subprocess
@@ -14,75 +13,15 @@ import jsonschema
 import orjson
 import pytest
 
-from streams.app import all_topics, topic_configs
-from streams.brokers import create_topics
 from streams.files import read_records
-from streams.settings import Settings
-from streams.wire import follow, publish
-from streams.worker import WorkerProcess
+from streams.wire import publish
+from tests.integration.streaming import collect, start
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = {
     name: json.loads((ROOT / f"schemas/{name}.schema.json").read_text())
     for name in ("enriched", "deadletter")
 }
-
-
-@pytest.fixture
-def settings(broker, topic_prefix) -> Settings:
-    """Return settings with topics and app id of this test's own."""
-    return Settings(
-        broker=broker.url,
-        app_id=f"{topic_prefix}newswire".replace(".", "-"),
-        input_topic=f"{topic_prefix}articles",
-        stories_topic=f"{topic_prefix}stories",
-        output_topic=f"{topic_prefix}enriched",
-        deadletter_topic=f"{topic_prefix}deadletter",
-        max_body_bytes=16384,
-    )
-
-
-@pytest.fixture
-def worker(settings, tmp_path):
-    """Return a (not yet started) worker process for `settings`; it is stopped after the test."""
-    env = {
-        "NEWSWIRE_BROKER": settings.broker,
-        "NEWSWIRE_APP_ID": settings.app_id,
-        "NEWSWIRE_INPUT_TOPIC": settings.input_topic,
-        "NEWSWIRE_STORIES_TOPIC": settings.stories_topic,
-        "NEWSWIRE_OUTPUT_TOPIC": settings.output_topic,
-        "NEWSWIRE_DEADLETTER_TOPIC": settings.deadletter_topic,
-        "NEWSWIRE_MAX_BODY_BYTES": str(settings.max_body_bytes),
-        "NEWSWIRE_DATA_DIR": str(tmp_path / "worker"),
-    }
-    process = WorkerProcess(env, log_path=tmp_path / "worker.log")
-    yield process
-    process.stop()
-
-
-async def collect(settings: Settings, keys: set[str], timeout: float = 90.0, worker=None) -> dict[str, list]:
-    """Return every record on the output and dead-letter topics by key, once all `keys` are in."""
-    seen: dict[str, list] = {}
-
-    async def gather() -> None:
-        async for record in follow(settings.bootstrap, [settings.output_topic, settings.deadletter_topic]):
-            key = record.key.decode() if record.key else ""
-            seen.setdefault(key, []).append(record)
-            if keys <= seen.keys():
-                return
-
-    try:
-        await asyncio.wait_for(gather(), timeout)
-    except TimeoutError:
-        log = worker.log_tail() if worker else ""
-        missing = sorted(keys - seen.keys())
-        pytest.fail(f"{len(missing)} of {len(keys)} inputs not accounted for after {timeout} s\n{log}")
-    return seen
-
-
-async def start(settings: Settings, worker: WorkerProcess) -> None:
-    await create_topics(settings.bootstrap, all_topics(settings), topic_configs(settings))
-    worker.start()
 
 
 async def test_seed_articles_come_out_as_schema_valid_events_keyed_by_id(settings, worker, tmp_path):
