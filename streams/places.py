@@ -35,6 +35,7 @@ _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,}")
 _DATELINE_AFTER = re.compile(
     r"(?:,[ \t]+[A-Z][\w.]{1,12}\.?)?[ \t]*(?:—|–|--|-[ \t]|\(AP\)|\(AFP\)|\(Reuters\))"
 )
+_REVERSED_WORD = re.compile(r"([^\w]*)([^\W\d_]+)")
 _NEXT_WORD = re.compile(r"([^\w]*)([^\W\d_]+)")
 _SENTENCE_CHARS = frozenset('.!?:;"“”«»\n•–—|')
 _CITY_WORDS = frozenset({"city", "ville", "town", "village", "township", "commune"})
@@ -179,7 +180,8 @@ def _lookup(key: str, surface: str, allow_skeleton: bool) -> tuple[tuple[int, ..
     codes = _codes(g.names.get(key))
     if codes:
         return codes, False
-    if allow_skeleton and len(key) >= 5:
+    # Transliteration variants are names of some length, never acronyms ("OPEC").
+    if allow_skeleton and len(key) >= 6 and not surface.isupper():
         codes = _skeleton_lookup(key)
         if codes:
             return codes, True
@@ -231,16 +233,14 @@ def _fold_fast(raw: str) -> str:
 
 def _word_before(text: str, s: int) -> tuple[str, str, int]:
     """Return the word before offset `s` (as written), the text between, and the word's start."""
-    k = s
     lo = max(0, s - 40)
-    while k > lo and not text[k - 1].isalpha():
-        k -= 1
-    end = k
-    while k > lo and text[k - 1].isalpha():
-        k -= 1
-    if k == end:
+    # Matched on the reversed window: a regex anchored at the end would try every position.
+    m = _REVERSED_WORD.match(text[lo:s][::-1])
+    if not m:
         return "", text[lo:s], -1
-    return text[k:end], text[end:s], k
+    gap_len, word_len = len(m.group(1)), len(m.group(2))
+    start = s - gap_len - word_len
+    return text[start : s - gap_len], text[s - gap_len : s], start
 
 
 def _word_after(text: str, e: int) -> tuple[str, str]:
@@ -287,13 +287,16 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             continue
         # Longest run first: caps joined by spaces, hyphens or connectors ("Rostov-on-Don").
         ends = [i]
-        for j in range(i + 1, min(n, i + _MAX_TOKENS)):
+        j = i + 1
+        last = min(n, i + _MAX_TOKENS)
+        while j < last:
             gs, ge = caps[j - 1][1], caps[j][0]
             if ge - gs > 16:
                 break  # longer than any run of connectors ("-on-", " de la ")
             if not (ge - gs == 1 and text[gs] == " ") and not lang.gap.fullmatch(text, gs, ge):
                 break
             ends.append(j)
+            j += 1
         found: tuple[int, tuple[int, ...], bool] | None = None
         first = _fold_fast(text[s:e])
         dem = lang.demonyms.get(first)
@@ -683,6 +686,15 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
     results: list[tuple[int, dict[int, float]]] = []
     for round_ in range(2):
         ctx = _Context(active + extra)
+        if round_ == 1:
+            # Only names with a choice to make are heard again; the others keep their score.
+            results = [
+                _score_group(g, ms[0].scores, ms, ctx, own[containers[k]] if k in containers else None)
+                if len(ms[0].scores) > 1
+                else results[k]
+                for k, ms in enumerate(keys)
+            ]
+            break
         results = [
             _score_group(g, ms[0].scores, ms, ctx, own[containers[k]] if k in containers else None)
             for k, ms in enumerate(keys)
@@ -736,7 +748,7 @@ def _score_group(
     own = ctx.voters[me] if me >= 0 else None
     total = ctx.total - (own.weight if own is not None and own.countries else 0.0)
     points = [(lat, lon) for lat, lon, k in ctx.points if k != me]
-    ranked = sorted(priors, key=lambda c: -priors[c])
+    ranked = list(priors)  # _priors returns them best first
     near_rank = set(ranked[:5])
     new: dict[int, float] = {}
     for c in ranked:
@@ -798,6 +810,7 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
     g = gz.load()
     by_place: dict[int, Place] = {}
     weight: dict[int, float] = {}
+    confs: dict[int, float] = {}  # by group: mentions of one name share their scores
     for m in mentions:
         if m.best < 0:
             continue
@@ -811,7 +824,9 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
         if final[m.best] < need:
             continue
         p = m.best >> 2
-        conf = _confidence(m)
+        conf = confs.get(id(final))
+        if conf is None:
+            conf = confs[id(final)] = _confidence(m)
         place = by_place.get(p)
         if place is None:
             a1 = g.admin1[p]
