@@ -698,6 +698,8 @@ def _interpret(
             return None
         zone = lang.extra.get("zones", {}).get((g.get("tz") or "").lower(), "")
         day = anchor.isoformat() if anchor and not (ctx.coarse and anchor == dct) else "XXXX-XX-XX"
+        if g.get("second"):
+            return f"{day}T{hour:02d}:{minute:02d}:{g['second']}{zone}", "TIME", "second"
         return f"{day}T{hour:02d}:{minute:02d}{zone}", "TIME", "minute"
 
     if kind == "decade":
@@ -1039,7 +1041,11 @@ _WORD_MONTH_STAMP = re.compile(
     r"(?P<d>\d{1,2})-(?P<mon>[^\W\d_]{3,})-(?P<y>\d{4})(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
 )
 _MARKER = re.compile(r"^\s*(?:date|published|updated|datum|fecha|data)\s*[:=]?\s*", re.IGNORECASE)
-_TIME_IN_TEXT = re.compile(r"(?<!\d)(?P<H>[0-2]?\d)\s*[:h.]\s*(?P<M>[0-5]\d)(?::(?P<S>[0-5]\d))?(?!\d)")
+_TIME_IN_TEXT = re.compile(
+    r"(?<!\d)(?P<H>[0-2]?\d)\s*[:h.]\s*(?P<M>[0-5]\d)(?::(?P<S>[0-5]\d))?(?!\d)"
+    r"(?:\s*(?P<tz>Z|UTC|GMT|[+-]\d\d:?\d\d)(?!\w))?",
+    re.IGNORECASE,
+)
 
 
 @cache
@@ -1243,9 +1249,10 @@ def _read_string(
     for code in codes:
         # Title case: a stamp may write "march 9", which prose rules would take for a verb.
         probe = Article(id="", body=text.title(), language=code)
+        scanned = _find_dates(probe, dct)
         found = [
             t
-            for t in _find_dates(probe, dct)
+            for t in scanned
             # a written day number: "the day" or "today" in a metadata string is no timestamp
             if t.type == "DATE" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.value) and re.search(r"\d", t.text)
         ]
@@ -1253,15 +1260,27 @@ def _read_string(
             continue
         first = found[0]
         value = first.value
+        # A clock time after the date, as the scanner read it (8:37 p.m., 20h37, 20:37 UTC).
+        clock = next(
+            (
+                t
+                for t in scanned
+                if t.start >= first.end and t.type == "TIME" and t.value.startswith(value + "T")
+            ),
+            None,
+        )
         ahead = date.fromisoformat(value) - base.date()
         if past_only and ahead > timedelta(days=2) and not re.search(r"\d{4}", first.text):
             # A dateline names the local day it was filed: never after the moment it reached
             # us, give or take the time zones (Tokyo's March 10 is New York's March 9).
             value = f"{int(value[:4]) - 1:04d}{value[4:]}"
+        if clock and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?Z?", clock.value):
+            moment = value + clock.value[10:]
+            return _Reading(moment, "second" if len(moment.rstrip("Z")) == 19 else "minute")
         tm = _TIME_IN_TEXT.search(text, first.end)
         if tm:
             y, mo, d = (int(x) for x in value.split("-"))
-            r = _stamp(y, mo, d, tm.group("H"), tm.group("M"), tm.group("S"), None)
+            r = _stamp(y, mo, d, tm.group("H"), tm.group("M"), tm.group("S"), tm.group("tz"))
             if r:
                 return r
         return _Reading(value, "day")

@@ -148,3 +148,18 @@ def test_a_date_on_a_line_of_its_own_at_the_top_is_read_from_the_text() -> None:
 def test_a_date_inside_the_first_sentence_is_not_the_publication_time() -> None:
     pub = read(body="On 8 May 1945 the war in Europe ended, and people danced in the streets of Paris.")
     assert pub.origin == "ingest-time"
+
+
+@pytest.mark.parametrize(
+    ("raw", "language", "value"),
+    [
+        ("Wednesday, March 8, 2023 at 8:37 pm EST", "en", "2023-03-08T20:37"),
+        ("March 8, 2023 8:37:21 PM", "en", "2023-03-08T20:37:21"),
+        ("March 8, 2023 20:37 UTC", "en", "2023-03-08T20:37Z"),
+        ("8 de marzo de 2023 a las 20:37 horas", "es", "2023-03-08T20:37"),
+    ],
+)
+def test_written_dates_with_clock_times_keep_am_pm_and_only_stated_zones(
+    raw: str, language: str, value: str
+) -> None:
+    assert read(published=raw, language=language).value == value
