@@ -37,7 +37,7 @@ from anyascii import anyascii
 
 DATA_DIR = Path(__file__).parent / "data" / "places"
 # Bump when the build logic or a data file changes: the cache key includes it.
-BUILD_VERSION = "6"
+BUILD_VERSION = "7"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -266,7 +266,6 @@ def build() -> Gazetteer:
         if demonym and _latin(demonym):
             b.name(idx, demonym, NAME_DEMONYM, skeleton_too=False)
             b.name(idx, demonym + "s", NAME_DEMONYM, skeleton_too=False)
-        b.name(idx, c["iso3"], NAME_ALTERNATE, skeleton_too=False)
         for alias in aliases.get(cc, []):
             b.name(idx, alias, NAME_ALTERNATE, skeleton_too=False)
 

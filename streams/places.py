@@ -38,6 +38,7 @@ _DATELINE_AFTER = re.compile(
 _REVERSED_WORD = re.compile(r"([^\w]*)([^\W\d_]+)")
 _NEXT_WORD = re.compile(r"([^\w]*)([^\W\d_]+)")
 _SENTENCE_CHARS = frozenset('.!?:;"“”«»\n•–—|')
+_GENERIC_LAST = frozenset({"city", "state", "county", "town"})
 _CITY_WORDS = frozenset({"city", "ville", "town", "village", "township", "commune"})
 _MAX_TOKENS = 6
 _MAX_CANDIDATES = 25
@@ -308,7 +309,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             single = j == i
             surface = text[s : caps[j][1]]
             key = first if single else _fold_fast(surface)
-            if (single and key in stopwords) or key in not_places:
+            if key in stopwords or key in not_places:
                 continue
             hit = names.get(key)
             if hit is not None and key not in uppercase_only:
@@ -318,6 +319,15 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             # "Les Russes", "The Times": an article before a word only names a known place
             # ("Le Mans", "The Hague", "Los Angeles").
             if codes and not single and first in lang.articles and not (_is_big(codes) or _is_town(codes)):
+                continue
+            # "Dublin City Council", "Ohio State University": an alternate name ending in a
+            # generic word is the place's name plus an organisation's, not a name of its own.
+            if (
+                codes
+                and not single
+                and key.rsplit(" ", 1)[-1] in _GENERIC_LAST
+                and all(c & 3 != gz.NAME_PRIMARY for c in codes)
+            ):
                 continue
             if codes:
                 found = (j, codes, via_skeleton)
@@ -331,6 +341,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             # A qualifier after the name: "Donetsk Oblast", "Donetsk region", "Laurel County".
             gap, word = _word_after(text, m.end)
             q = lang.suffixes.get(_fold_fast(word)) if gap in (" ", "\u00a0", "-") else None
+            if q in ("city", "admin1") and word[:1].isupper() and _fold_fast(word) in _GENERIC_LAST:
+                q = None  # "Ohio State University", "Dublin City Council": an organisation follows
             if q:
                 m.qualifier = q
                 if word[:1].isupper() and q != "city":
@@ -413,6 +425,9 @@ def _verdict(text: str, m: _Mention) -> int:
         return _KEEP
     surface = text[m.start : m.end]
     big = _is_big(m.codes)
+    if m.single and len(surface) > 3 and surface.isupper() and not m.dateline and not _is_region(m.codes):
+        # "NICE", "OPEC": an acronym more often than a town, unless the article supports it.
+        m.weak = True
     if m.single and not big and _has_lowercase_use(text, surface):
         return _DROP
     prev, gap, prev_start = _word_before(text, m.start)
