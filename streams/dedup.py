@@ -80,6 +80,7 @@ _BLANKS = str.maketrans(
     }
 )
 _STRIP = methodcaller("strip", ".,/-")
+_IS_FIGURE = ":".__gt__  # a token is a figure or letters: digits sort before ":", letters after
 _GROUPS = re.compile(r"\d{1,3}(?:[,.]\d{3})+")
 _SEPARATOR = re.compile(r"\D")
 
@@ -260,8 +261,8 @@ def prose(article: Article) -> str:
 
 def tokens(text: str) -> tuple[list[str], list[str]]:
     """Return the word tokens of case-folded `text` (figures normalised) and its figures."""
-    words = [w for w in map(_STRIP, text.translate(_BLANKS).split()) if w]
-    figures = [w for w in words if w < ":"]  # digits sort before ":", letters after
+    words = list(filter(None, map(_STRIP, text.translate(_BLANKS).split())))
+    figures = list(filter(_IS_FIGURE, words))
     changed = {w: normal_figure(w) for w in figures if not w.isdigit()}
     if any(w != normal for w, normal in changed.items()):
         words = [changed.get(w, w) for w in words]
@@ -288,7 +289,7 @@ def shingle_sequence(words: Sequence[str]) -> np.ndarray:
     if None in known:
         known = [_token_hash(w) if h is None else h for w, h in zip(words, known, strict=True)]
     h = np.array(known, dtype=np.uint64)
-    figure = np.array([w < ":" for w in words])  # digits sort before ":", letters after
+    figure = np.fromiter(map(_IS_FIGURE, words), dtype=bool, count=len(words))
     if len(h) >= SHINGLE_WORDS:
         # Position-weighted sum of the token hashes, then a 64-bit finaliser: one hash per 3-gram.
         s = h[:-2] * _M1 + h[1:-1] * _M2 + h[2:]
@@ -368,6 +369,14 @@ def parse_time(value: str | None) -> float | None:
 # --- relating two fingerprints -----------------------------------------------------------------
 
 
+_EMPTY = np.empty(0, dtype=np.uint32)
+_EMPTY.flags.writeable = False  # shared by every cache entry without figures, places or dates
+
+
+def _u32(values: Sequence[int]) -> np.ndarray:
+    return np.asarray(values, dtype=np.uint32) if len(values) else _EMPTY
+
+
 @dataclass(slots=True, frozen=True)
 class Sketch:
     """The part of a fingerprint that comparisons need, as numpy arrays (also the index's cache entry)."""
@@ -378,7 +387,7 @@ class Sketch:
     number_cut: int
     numbers: np.ndarray
     marker: str | None = None
-    lede: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
+    lede: np.ndarray = field(default_factory=lambda: _EMPTY)
 
     @classmethod
     def of(cls, fp: StoryFingerprint) -> Sketch:
@@ -386,11 +395,11 @@ class Sketch:
         return cls(
             fp.n_shingles,
             fp.cut,
-            np.asarray(fp.sample, dtype=np.uint32),
+            _u32(fp.sample),
             fp.number_cut,
-            np.asarray(fp.numbers, dtype=np.uint32),
+            _u32(fp.numbers),
             fp.marker,
-            np.asarray(fp.lede, dtype=np.uint32),
+            _u32(fp.lede),
         )
 
 
@@ -571,7 +580,6 @@ class _Entry:
     language: str | None
     places: np.ndarray
     dates: np.ndarray
-    posted: tuple[int, ...]
 
 
 def _encode(entry: _Entry, verdict: StoryVerdict) -> bytes:
@@ -651,13 +659,13 @@ def _decode(article_id: str, record: bytes) -> tuple[_Entry, StoryVerdict]:
     at += n_language
     arrays = []
     for count in (n_sample, n_numbers, n_places, n_dates, n_lede):
-        arrays.append(np.frombuffer(record, dtype="<u4", count=count, offset=at).astype(np.uint32))
+        arrays.append(
+            np.frombuffer(record, dtype="<u4", count=count, offset=at).astype(np.uint32) if count else _EMPTY
+        )
         at += 4 * count
     sample, numbers, places, dates, lede = arrays
     sketch = Sketch(n_shingles, cut, sample, number_cut, numbers, _MARKER_CODES[marker], lede)
-    entry = _Entry(
-        article_id, seq, published_ts, exact, story, version, sketch, language, places, dates, _posted(sketch)
-    )
+    entry = _Entry(article_id, seq, published_ts, exact, story, version, sketch, language, places, dates)
     verdict = StoryVerdict(
         id=story,
         relation=_RELATIONS[relation],
@@ -753,7 +761,7 @@ class StoryIndex:
 
     def _add(self, entry: _Entry) -> None:
         self._entries[entry.seq] = entry
-        for key in entry.posted:
+        for key in _posted(entry.sketch):
             self._postings.setdefault(key, []).append(entry.seq)
         self._exact.setdefault(entry.exact, []).append(entry.seq)
         if self.translations:
@@ -768,7 +776,7 @@ class StoryIndex:
 
     def _drop(self, seq: int) -> None:
         entry = self._entries.pop(seq)
-        for key in entry.posted:
+        for key in _posted(entry.sketch):
             _remove(self._postings, key, seq)
         _remove(self._exact, entry.exact, seq)
         if self.translations:
@@ -813,9 +821,8 @@ class StoryIndex:
             version=1,
             sketch=sketch,
             language=fp.language,
-            places=np.asarray(fp.places, dtype=np.uint32),
-            dates=np.asarray(fp.dates, dtype=np.uint32),
-            posted=_posted(sketch),
+            places=_u32(fp.places),
+            dates=_u32(fp.dates),
         )
         verdict = self._decide(entry)
         entry.story, entry.version = verdict.id, verdict.version
