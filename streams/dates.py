@@ -1032,9 +1032,14 @@ _ISO = re.compile(
     r"(?::?(?P<S>\d{2})(?:[.,]\d+)?)?)?)?)?\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?"
 )
 _NUMERIC_STAMP = re.compile(
-    r"(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+    r"(?<!\d)(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
     r"(?:,?\s*(?:[àa]|um|at|a las|alle|às|в|о)?\s*"
     r"(?P<H>\d{1,2})[:h.](?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?)?"
+    r"(?:\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2}))?"
+)
+_YMD_STAMP = re.compile(
+    r"(?<!\d)(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
+    r"(?:[,T\s]\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?)?"
     r"(?:\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2}))?"
 )
 _WORD_MONTH_STAMP = re.compile(
@@ -1227,6 +1232,11 @@ def _read_string(
             return _stamp(
                 int(m.group("y")), month, int(m.group("d")), m.group("H"), m.group("M"), m.group("S"), None
             )
+    # 2023/03/08 20:37: year first is always year, month, day
+    m = _YMD_STAMP.search(text)
+    if m:
+        times = (m.group("H"), m.group("M"), m.group("S"), m.group("tz"))
+        return _stamp(int(m.group("y")), int(m.group("m")), int(m.group("d")), *times)
     # 03/08/2023 20:37:21, 08.03.2023, 20:37 Uhr
     m = _NUMERIC_STAMP.search(text)
     if m:
@@ -1298,16 +1308,15 @@ def _read_with_dateparser(raw: str, lang: Lang, base: datetime) -> _Reading | No
         "PREFER_DATES_FROM": "past",
         "REQUIRE_PARTS": ["month", "year"],
     }
-    try:
-        dt = dateparser.parse(
-            raw,
-            languages=[lang.code]
-            if lang.code in dateparser.languages.loader.default_loader.get_language_map()
-            else None,
-            settings=settings,
-        )
-    except Exception:
-        dt = None
+    dt = None
+    # The article's language first (fast, and no misreading as another language), then any.
+    for languages in ([lang.code], None):
+        try:
+            dt = dateparser.parse(raw, languages=languages, settings=settings)
+        except Exception:
+            dt = None
+        if dt is not None:
+            break
     if dt is None:
         return None
     if dt.tzinfo is not None:
@@ -1350,8 +1359,10 @@ def _publication_time(article: Article, ingested_at: datetime) -> Published:
         if not isinstance(raw, str) or not raw.strip():
             continue
         reading = _read_string(raw[:500], article, lang, order, base, past_only)
-        if reading is None and origin == "metadata":
-            reading = _read_with_dateparser(raw[:200], lang, base)
+        if reading is None and origin == "metadata" and len(raw) <= 80 and _HAS_DIGIT.search(raw):
+            # dateparser is slow (tens of ms without a language): only for short strings that
+            # hold a number, as any timestamp does.
+            reading = _read_with_dateparser(raw, lang, base)
         if reading is None:
             failed.append((raw, origin))
             continue

@@ -163,3 +163,15 @@ def test_written_dates_with_clock_times_keep_am_pm_and_only_stated_zones(
     raw: str, language: str, value: str
 ) -> None:
     assert read(published=raw, language=language).value == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("2023/03/08 20:37", "2023-03-08T20:37"),
+        ("Wed Mar  8 20:37:21 2023", "2023-03-08T20:37:21"),
+        ("Mar 8th 2023 8:37pm", "2023-03-08T20:37"),
+    ],
+)
+def test_other_common_stamp_layouts(raw: str, value: str) -> None:
+    assert read(published=raw, language="en").value == value
