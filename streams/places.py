@@ -541,7 +541,7 @@ def _prior(g: gz.Gazetteer, code: int, m: _Mention) -> float:
     kind = gz.KINDS[g.kind[p]]
     pop = float(g.population[p])
     if kind == "country":
-        s = 3.0 + 0.05 * math.log10(pop + 1)
+        s = _COUNTRY_PRIOR + 0.05 * math.log10(pop + 1)
     elif kind == "continent":
         s = 2.8
     elif kind in ("region", "water"):
@@ -551,7 +551,7 @@ def _prior(g: gz.Gazetteer, code: int, m: _Mention) -> float:
     elif kind == "admin2":
         s = 1.6 if how == gz.NAME_PRIMARY and not m.single else 0.6
     else:
-        s = 0.28 * math.log10(pop + 10) + (1.0 if g.capital[p] else 0.0)
+        s = 0.28 * math.log10(pop + 10) + (_CAPITAL_BONUS if g.capital[p] else 0.0)
     if how == gz.NAME_ALTERNATE:
         s -= 0.3
     elif how == gz.NAME_BASE:
@@ -592,13 +592,19 @@ def _priors(
     probe = _Mention(0, 0, codes, qualifier=qualifier, skeleton=skeleton, single=single)
     # A division that shares its name with a big city in or beside it yields to the city
     # unless qualified ("Kharkiv" is the city, "Kharkiv Oblast" the division).
-    cities = [c >> 2 for c in codes if g.kind[c >> 2] == 0 and g.population[c >> 2] >= 20000]
-    has_primary = any(c & 3 == gz.NAME_PRIMARY for c in codes)
+    # Only a city that bears the name as its own main name counts: "New York" is the state's
+    # main name but only an alternate of New York City's.
+    cities = [
+        c >> 2
+        for c in codes
+        if g.kind[c >> 2] == 0 and g.population[c >> 2] >= 20000 and c & 3 == gz.NAME_PRIMARY
+    ]
+    has_primary = any(c & 3 == gz.NAME_PRIMARY and g.kind[c >> 2] == 0 for c in codes)
     scores: dict[int, float] = {}
     for c in codes:
         s = _prior(g, c, probe)
         if has_primary and c & 3 == gz.NAME_ALTERNATE and g.kind[c >> 2] == 0:
-            # "Maryville" is a former name of Beeville but the name of four towns.
+            # "Maryville" is a former name of Beeville but the main name of four towns.
             s -= 0.5
         p = c >> 2
         if cities and not qualifier and g.kind[p] in (1, 2):
@@ -635,6 +641,10 @@ class _Group:
 _WINDOW = 1.5
 _TEMP = 0.6
 _COUNTRY_WEIGHT = 1.8
+_COUNTRY_PRIOR = 3.0
+_CAPITAL_BONUS = 1.0
+_ADMIN_WEIGHT = 1.2
+_NEAR_BONUS = 0.6
 
 
 def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], weight: float) -> _Group:
@@ -779,7 +789,7 @@ def _score_group(
                 s -= 0.7
         if kind in (0, 1, 2) and a1:
             w_a1 = ctx.admins.get(a1, 0.0) - (own.weight * own.admins.get(a1, 0.0) if own else 0.0)
-            s += 0.8 * min(2.0, w_a1)
+            s += _ADMIN_WEIGHT * min(2.0, w_a1)
         if kind in (0, 2) and c in near_rank and points:
             lat, lon = float(g.lat[p]), float(g.lon[p])
             best_d = 1e9
@@ -787,7 +797,7 @@ def _score_group(
                 if abs(qlat - lat) < 3:
                     best_d = min(best_d, _near_km(lat, lon, qlat, qlon))
             if best_d < 161:
-                s += 0.6
+                s += _NEAR_BONUS
             if kind == 0 and g.population[p] < 20000 and best_d >= 300:
                 # A small town needs a neighbour: another place of the article within 300 km.
                 s -= 0.5
