@@ -220,8 +220,9 @@ def _compiled(code: str) -> Lang:
         pattern = _expand(template, placeholders, "(?!)")
         # Patterns are written in lower case and run on the lower-cased text: no IGNORECASE, which
         # makes Python's regex engine several times slower.
-        # A hyphen before is a compound ("après-midi" holds no "midi").
-        regex = re.compile(r"(?<![\w-])(?:" + pattern + r")(?![\w])")
+        # A letter and a hyphen before make a compound ("après-midi" holds no "midi"); a digit
+        # and a hyphen are a range ("3-5 May").
+        regex = re.compile(r"(?<!\w)(?<![^\W\d_]-)(?:" + pattern + r")(?!\w)")
         rules.append(
             Rule(regex, spec["kind"], spec.get("type"), spec.get("value"), spec.get("anchor", "dct"))
         )

@@ -230,3 +230,10 @@ def test_a_month_granular_publication_time_invents_no_day() -> None:
 
 def test_a_quarter_of_something_is_a_fraction_not_a_duration() -> None:
     assert found("About a quarter of the dealers will close.") == {}
+
+
+def test_day_ranges_give_both_days_the_month() -> None:
+    got = found("Talks run between 8 and 10 March 2024, then on 3-5 May.")
+    assert got["8"] == "2024-03-08"
+    assert got["10 March 2024"] == "2024-03-10"
+    assert got["5 May"] == "2023-05-05"

@@ -188,3 +188,9 @@ def test_le_mercredi_alone_is_a_habit() -> None:
 
 def test_an_age_range_is_not_a_duration() -> None:
     assert found("Un stage pour les enfants de 2 à 8 ans.") == {}
+
+
+def test_the_first_day_of_a_pair_takes_the_month_named_after_the_second() -> None:
+    got = found("Le vote aura lieu les 6 et 13 avril prochains, le stage du 19 au 23 juillet.")
+    assert got["les 6"] == "2023-04-06"
+    assert got["19"] == "2023-07-19"
