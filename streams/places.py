@@ -314,6 +314,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             hit = names.get(key)
             if hit is not None and key not in uppercase_only:
                 codes, via_skeleton = (hit,) if isinstance(hit, int) else hit, False
+            elif hit is None and (len(key) < 6 or surface.isupper()):
+                continue  # not a name, and too short or too acronym-like for a transliteration
             else:
                 codes, via_skeleton = _lookup(key, surface, allow_skeleton=True)
             # "Les Russes", "The Times": an article before a word only names a known place
@@ -688,12 +690,18 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
             if kinds & {1, 2, 3}:
                 a.container = k + 1
     by_key: dict[tuple[object, ...], list[_Mention]] = {}
+    shared: dict[tuple[object, ...], dict[int, float]] = {}
     for m in mentions:
-        m.codes = _qualified_codes(g, m)
-        m.scores = dict(_priors(m.codes, m.qualifier, m.skeleton, m.single))
+        if m.qualifier:
+            m.codes = _qualified_codes(g, m)
+        key = (m.codes, m.qualifier, m.skeleton, m.single)
+        scores = shared.get(key)
+        if scores is None:
+            scores = shared[key] = dict(_priors(*key))
+        m.scores = scores  # mentions of one name share one dict: it is only read from here on
         m.best = -1
-        if m.scores:
-            by_key.setdefault((m.codes, m.qualifier, m.skeleton, m.single), []).append(m)
+        if scores:
+            by_key.setdefault(key, []).append(m)
     keys = list(by_key.values())
     index = {id(m): k for k, ms in enumerate(keys) for m in ms}
     containers: dict[int, int] = {}

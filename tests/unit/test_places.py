@@ -232,3 +232,51 @@ def test_seed_003_french_bakhmut_and_donetsk_region() -> None:
     assert by_text[("Donetsk", region)].geonameid == DONETSK_OBLAST
     assert any(t == "Kiev" and p.geonameid == KYIV for (t, _), p in by_text.items())
     assert not any(t in ("Wagner", "Cela") for t, _ in by_text)
+
+
+def test_given_names_and_initials_mark_people() -> None:
+    found = places_of("Investigator Scott Wheatley of the Grovetown police said Matthew D. Flores fled.")
+    assert "Scott" not in found
+    assert "Flores" not in found
+
+
+def test_a_surname_stays_a_person_after_the_full_name() -> None:
+    body = "Kim Welch, a teacher in Athens, Georgia, was honoured. Welch said she was surprised."
+    found = places_of(body)
+    assert "Welch" not in found
+    assert found["Athens"][1] == "US"
+
+
+def test_places_inside_organisation_names_follow_the_article() -> None:
+    body = "The Paris Public Library will offer a workshop. Paris, Illinois, is the county seat."
+    found = places_of(body)
+    assert found["Paris"][1] == "US"
+    assert "Washington" not in places_of("Reporters from the Washington Post and officials met in Kyiv.")
+
+
+def test_region_abbreviation_after_a_comma() -> None:
+    found = places_of("The fire destroyed two homes in Paris, Tenn., on Sunday.")
+    assert found["Tenn."][2] == "admin1"
+    g = gazetteer.load()
+    idx = next(i for i in range(len(g)) if g.geonameid[i] == found["Paris"][0])
+    assert g.admin1[idx] == "US.TN"
+
+
+def test_possessive_and_french_elision() -> None:
+    assert places_of("Ukraine's army held Bakhmut.")["Ukraine"][1] == "UA"
+    assert places_of("L'armée de l'Ukraine tient Bakhmout.", "fr")["Ukraine"][1] == "UA"
+
+
+def test_body_dateline_weighs_like_the_dateline() -> None:
+    body = "ALEXANDRIA, La. — The Rapides Parish sheriff said deputies arrested two men near Pineville."
+    found = places_of(body)
+    g = gazetteer.load()
+    idx = next(i for i in range(len(g)) if g.geonameid[i] == found["ALEXANDRIA"][0])
+    assert g.admin1[idx] == "US.LA"
+
+
+def test_headline_case_does_not_hide_places() -> None:
+    body = "Freemason Bogdanov Joins Sochi Mayor Race. The vote in Sochi is set for April."
+    places, _ = resolve_places(Article(id="t", body=body, language="en"))
+    starts = {m.start for p in places for m in p.mentions if p.country_code == "RU"}
+    assert body.index("Sochi") in starts
