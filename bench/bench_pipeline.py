@@ -96,8 +96,10 @@ async def _drain(settings: Settings, keys: set[str], timeout: float) -> dict[str
     return {"last": max(arrived.values()), **{f"lag:{k}": v for k, v in lags.items()}}
 
 
-async def run_broker(kind: str, records: list[bytes], latency_count: int) -> dict[str, float]:
-    """Return throughput, latency and RSS figures for one broker kind."""
+async def run_broker(
+    kind: str, records: list[bytes], latency_count: int, workers: int = 1
+) -> dict[str, float]:
+    """Return throughput, latency and RSS figures for one broker kind and `workers` worker processes."""
     broker = start_broker(kind)
     try:
         with tempfile.TemporaryDirectory() as workdir:
@@ -108,9 +110,19 @@ async def run_broker(kind: str, records: list[bytes], latency_count: int) -> dic
                 "NEWSWIRE_APP_ID": settings.app_id,
                 "NEWSWIRE_DATA_DIR": workdir,
             }
-            worker = WorkerProcess(env, log_level="warn", log_path=Path(workdir) / "worker.log").start()
+            group = [
+                WorkerProcess(
+                    {**env, "NEWSWIRE_DATA_DIR": f"{workdir}/w{n}"},
+                    log_level="warn",
+                    log_path=Path(workdir) / f"w{n}.log",
+                ).start()
+                for n in range(workers)
+            ]
             try:
-                await _wait_ready(settings, worker)
+                await _wait_ready(settings)
+                await asyncio.sleep(
+                    3 * settings.session_timeout if workers > 1 else 0
+                )  # let the group settle
                 began = time.time()
                 keys = await publish(settings.bootstrap, settings.input_topic, records)
                 published = time.time()
@@ -122,9 +134,10 @@ async def run_broker(kind: str, records: list[bytes], latency_count: int) -> dic
                     for i, r in enumerate(records[:latency_count])
                 ]
                 lags = await _paced(settings, paced, rate=throughput / 2)
-                rss = rss_peak_mb(worker.process.pid)
+                rss = max(rss_peak_mb(worker.process.pid) for worker in group)
             finally:
-                worker.stop()
+                for worker in group:
+                    worker.stop()
     finally:
         broker.stop()
     return {
@@ -136,7 +149,7 @@ async def run_broker(kind: str, records: list[bytes], latency_count: int) -> dic
     }
 
 
-async def _wait_ready(settings: Settings, worker: WorkerProcess) -> None:
+async def _wait_ready(settings: Settings) -> None:
     """Wait until one warm-up article has gone all the way through."""
     keys = await publish(settings.bootstrap, settings.input_topic, [b'{"id": "warm-up", "body": "Warm up."}'])
     await _drain(settings, set(keys), timeout=180)
@@ -194,6 +207,7 @@ def main() -> int:
     parser.add_argument("--latency-articles", type=int, default=3_000)
     parser.add_argument("--brokers", default="embedded,kafka")
     parser.add_argument("--stage-articles", type=int, default=2_000)
+    parser.add_argument("--workers", default="1", help="worker processes, e.g. 1,2 for both")
     args = parser.parse_args()
     if not REUTERS.exists():
         print(f"Reuters-21578 not found at {REUTERS}", file=sys.stderr)
@@ -201,15 +215,16 @@ def main() -> int:
     records = reuters_records(args.articles)
     words = statistics.mean(len(orjson.loads(r)["body"].split()) for r in records[:2000])
     print(f"{len(records):,} Reuters-21578 articles (mean {words:.0f} words)\n")
-    print("| broker | articles/s | publish/s | p50 ms | p99 ms | worker RSS MB |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| broker | workers | articles/s | publish/s | p50 ms | p99 ms | worker RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for kind in args.brokers.split(","):
-        figures = asyncio.run(run_broker(kind, records, args.latency_articles))
-        print(
-            f"| {kind} | {figures['throughput']:,.0f} | {figures['publish_rate']:,.0f} | "
-            f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {figures['rss_mb']:.0f} |",
-            flush=True,
-        )
+        for workers in map(int, args.workers.split(",")):
+            figures = asyncio.run(run_broker(kind, records, args.latency_articles, workers))
+            print(
+                f"| {kind} | {workers} | {figures['throughput']:,.0f} | {figures['publish_rate']:,.0f} | "
+                f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {figures['rss_mb']:.0f} |",
+                flush=True,
+            )
     print("\n| stage | CPU µs/article (mean) |")
     print("|---|---:|")
     for name, micros in stage_costs(records[: args.stage_articles]).items():

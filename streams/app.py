@@ -7,10 +7,12 @@ wire.articles --enrich--> wire.stories (1 partition) --decide--> wire.enriched
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types import EventT
 
 from streams import pipeline
@@ -20,6 +22,26 @@ from streams.dedup import StoryIndex
 from streams.settings import Settings
 
 settings = Settings.from_env()
+
+
+def _short_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap Faust's consumer factory to use `settings.fetch_wait_ms` instead of its fixed 1,500 ms.
+
+    The embedded broker holds every fetch for the whole wait even when records arrive (measured:
+    p50 1.4 s from publish to enriched at 20 articles/s; Apache Kafka: 25 ms). Faust has no setting.
+    """
+
+    def create_consumer(self: Any, transport: Any) -> Any:
+        consumer = create(self, transport)
+        consumer._fetch_max_wait_ms = settings.fetch_wait_ms
+        return consumer
+
+    return create_consumer
+
+
+AIOKafkaConsumerThread._create_worker_consumer = _short_fetch_wait(  # type: ignore[method-assign]
+    AIOKafkaConsumerThread._create_worker_consumer
+)
 
 
 class NewswireApp(faust.App):

@@ -29,6 +29,8 @@ class Settings:
     session_timeout: float = 2.0
     # Faust's rocksdb store runs on rocksdict; the changelog topic is what recovery reads.
     store: str = "rocksdb://"
+    # How long a fetch may wait for records; the embedded broker always waits this long.
+    fetch_wait_ms: int = 100
     data_dir: str = ".cache/worker"
     web_port: int = 0
     log_json: bool = False
@@ -50,6 +52,7 @@ class Settings:
             "dedup_window_hours": float(_env("DEDUP_WINDOW_HOURS", str(defaults.dedup_window_hours))),
             "session_timeout": float(_env("SESSION_TIMEOUT", str(defaults.session_timeout))),
             "store": _env("STORE", defaults.store),
+            "fetch_wait_ms": int(_env("FETCH_WAIT_MS", str(defaults.fetch_wait_ms))),
             "data_dir": _env("DATA_DIR", defaults.data_dir),
             "web_port": int(_env("WEB_PORT", str(defaults.web_port))),
             "log_json": _env("LOG_JSON", "0").lower() in {"1", "true", "yes"},

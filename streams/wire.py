@@ -63,6 +63,7 @@ async def follow(
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
+        fetch_max_wait_ms=100,  # the embedded broker holds a fetch this long even when records arrive
         fetch_max_bytes=64 * 1024 * 1024,
         max_partition_fetch_bytes=64 * 1024 * 1024,
         **(client_options or {}),
