@@ -79,3 +79,15 @@ def test_an_unknown_language_is_guessed_from_the_date_words_it_uses(
 ) -> None:
     got = {t.text: t.value for t in find_dates(Article(id="t", body=body, language=language), DCT)}
     assert got[text] == value
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [
+        ("pt", "Pela segunda vez, a quarta equipa venceu."),  # ordinals, not Monday and Wednesday
+        ("de", "Am Morgen war es kalt."),  # the morning, not tomorrow
+        ("es", "Antes de la guerra había paz."),  # "antes de" is no point in time
+    ],
+)
+def test_words_that_only_look_like_dates(language: str, body: str) -> None:
+    assert found(body, language) == {}
