@@ -130,6 +130,8 @@ class StoryFingerprint:
             values = data.get(name, [])
             if not isinstance(values, list) or not set(map(type, values)) <= {int}:
                 raise TypeError(f"fingerprint field {name} must be a list of integers")
+            if values and (min(values) < 0 or max(values) > FULL_CUT):
+                raise ValueError(f"fingerprint field {name} holds values beyond 32 bits")
         ts = data.get("published_ts")
         if ts is not None and not isinstance(ts, int | float):
             raise TypeError("fingerprint field published_ts must be a number or null")
@@ -344,7 +346,8 @@ def fingerprint(
         number_cut=number_cut,
         numbers=numbers.tolist(),
         marker=find_marker(article.headline, article.body),
-        places=sorted({int(p) for p in place_ids})[:EVIDENCE_MAX],
+        # Ids as unsigned 32 bits: GeoNames ids fit, and any other id scheme still compares.
+        places=sorted({int(p) & 0xFFFFFFFF for p in place_ids})[:EVIDENCE_MAX],
         dates=sorted({_hash32(d) for d in date_values if d})[:EVIDENCE_MAX],
         lede=sequence[:LEDE].tolist(),
     )
@@ -896,8 +899,8 @@ def _remove(index: dict[int, list[int]], key: int, seq: int) -> None:
 
 TRANSLATION_HOURS = 24.0
 TRANSLATION_PLACES = 2  # shared GeoNames ids needed...
-TRANSLATION_FIGURES = 3  # ...and shared figures...
-TRANSLATION_FIGURE_SHARE = 0.6  # ...that are most of the smaller text's figures
+TRANSLATION_FIGURES = 5  # ...and shared figures...
+TRANSLATION_FIGURE_SHARE = 0.8  # ...that are most of the smaller text's figures
 
 
 def relate_translation(new: _Entry, old: _Entry) -> tuple[Relation, float, float] | None:

@@ -80,6 +80,7 @@ def test_fingerprint_survives_the_json_round_trip():
         {"article_id": 5},
         {**orjson.loads(orjson.dumps(fp("a", "Some words here and more words."))), "sample": ["x"]},
         {**orjson.loads(orjson.dumps(fp("a", "Some words here and more words."))), "marker": "bogus"},
+        {**orjson.loads(orjson.dumps(fp("a", "Some words here and more words."))), "numbers": [-1]},
     ],
 )
 def test_from_json_rejects_what_is_not_a_fingerprint(data):
@@ -330,7 +331,7 @@ FRENCH = [
     "jours à partir du 14 mars, afin de réparer une grue effondrée lors d'une tempête.",
     "Les navires seront déroutés vers les quais sud, où l'attente pourrait atteindre 36 heures. "
     "La réparation coûtera environ 4,2 millions de dollars, selon les assureurs.",
-    "Le trafic du port a progressé de 7 % l'an dernier, à 1 250 000 conteneurs.",
+    "Le trafic du port a progressé de 7\u00a0% l'an dernier, à 1\u00a0250\u00a0000 conteneurs.",
 ]
 
 
@@ -419,3 +420,9 @@ def test_copy_trimmed_from_the_top_is_still_a_duplicate():
     index = StoryIndex({})
     index.check(fp("a", text(*STORY, *EXTRA)))
     assert index.check(fp("b", text(*STORY[1:], *EXTRA), at(1))).relation == "duplicate"
+
+
+def test_place_ids_of_any_sign_are_kept_as_32_bit_evidence():
+    fingerprint_ = fp("a", text(*STORY), places=[-5, 2988507])
+    assert all(0 <= place < 2**32 for place in fingerprint_.places)
+    assert StoryIndex({}, translations=True).check(fingerprint_).relation == "new"
