@@ -466,9 +466,11 @@ def _tense(ctx: _Context, start: int, reach: int = _CUE_REACH) -> int:
     best = 0
     best_d = len(lower)
     for pos, tense in cues:
-        d = abs(pos - start)
-        if d > reach:
+        # The verb that governs an expression mostly comes before it ("said on Tuesday that
+        # ... will"): a cue after it counts from twice as far.
+        if abs(pos - start) > reach:
             continue
+        d = start - pos if pos <= start else 2 * (pos - start)
         if d < best_d or (d == best_d and tense > 0):
             best, best_d = tense, d
     return best

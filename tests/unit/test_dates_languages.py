@@ -91,3 +91,24 @@ def test_an_unknown_language_is_guessed_from_the_date_words_it_uses(
 )
 def test_words_that_only_look_like_dates(language: str, body: str) -> None:
     assert found(body, language) == {}
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "text", "value"),
+    [
+        ("es", "El presidente dijo el martes que la guerra durará meses.", "martes", "2023-03-07"),
+        (
+            "pt",
+            "O presidente disse na terça-feira que a guerra vai durar meses.",
+            "terça-feira",
+            "2023-03-07",
+        ),
+        ("ru", "В 2022 году ВВП вырос.", "2022 году", "2022"),
+        ("uk", "У 2022 році ВВП зріс.", "2022 році", "2022"),
+        ("pt", "A cimeira começa às 15h30.", "15h30", "2023-03-08T15:30"),
+    ],
+)
+def test_reported_speech_years_with_case_endings_and_clock_times(
+    language: str, body: str, text: str, value: str
+) -> None:
+    assert found(body, language)[text] == value
