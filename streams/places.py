@@ -14,6 +14,7 @@ of the other mentions, their distance, and explicit qualifiers ("Paris, Texas", 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from streams import gazetteer as gz
 from streams.records import Article, Focus, Mention, Place
+
+log = logging.getLogger(__name__)
 
 LANG_DIR = Path(__file__).parent / "data" / "places" / "lang"
 
@@ -906,7 +909,8 @@ def resolve_places(article: Article) -> tuple[list[Place], Focus]:
     """Return the places `article` names, each with its mentions, and the article's focus."""
     try:
         return _resolve(article)
-    except Exception:
+    except Exception:  # the stage must never fail an article: no places is a valid answer
+        log.exception("places: resolution failed for article %r", getattr(article, "id", None))
         return [], Focus(place=None, country_code=None)
 
 
