@@ -382,6 +382,17 @@ def main() -> None:
         f"speed, publication_time + find_dates on {n} texts of 700 words (best of 3 runs each): "
         f"median {med:.3f} ms, p99 {p99:.3f} ms"
     )
+    seeds = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+    seed_ms = []
+    for path in seeds:
+        art = Article(id=path.stem, body=path.read_text(encoding="utf-8"))
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            find_dates(art, publication_time(art, datetime(2023, 3, 9, tzinfo=UTC)))
+            best = min(best, time.perf_counter() - t0)
+        seed_ms.append(f"{best * 1000:.2f} ms/{len(art.body.split())} words")
+    print("seed articles (language guessed):", ", ".join(seed_ms))
     r = reuters_agreement(args.limit)
     print(
         f"Reuters-21578: {r['stories']} stories, {r['datelines']} datelines; dateline agrees with DATE "

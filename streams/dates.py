@@ -940,7 +940,7 @@ def _article_language(article: Article, lower: str) -> Lang:
     if code in _available():
         return _language(code)
     cores = _cores(lower)
-    best, best_hits = FALLBACK_LANGUAGE, 0
+    best, best_hits = FALLBACK_LANGUAGE, len(cores.intersection(_signature(FALLBACK_LANGUAGE)))
     for candidate in _available():
         hits = len(cores.intersection(_signature(candidate)))
         if hits > best_hits:
@@ -950,11 +950,17 @@ def _article_language(article: Article, lower: str) -> Lang:
 
 @cache
 def _signature(code: str) -> frozenset[str]:
-    """Return the words that mark text as written in `code`: its month, weekday and day names."""
-    lang = _language(code)
-    words = [*lang.extra.get("months", {}), *lang.extra.get("weekdays", {}), *lang.extra.get("deictic", {})]
-    # Short names ("mai", "mar") are shared across languages and prove little.
-    return frozenset(w.lower() for w in words if len(w) >= 4 and " " not in w)
+    """Return the words that mark text as written in `code` and in no other language we know:
+    its month, weekday, unit, modifier and reference words."""
+
+    def words(c: str) -> set[str]:
+        lang = _language(c)
+        tables = (lang.months, lang.weekdays, lang.units, lang.modifiers, lang.refs, lang.deictic)
+        # Short words ("mai", "set", "ora") prove little.
+        return {w for table in tables for w in table if len(w) >= 4 and " " not in w}
+
+    others = set().union(*(words(c) for c in _available() if c != code))
+    return frozenset(words(code) - others)
 
 
 def _find_dates(article: Article, published: Published) -> list[TemporalExpression]:
