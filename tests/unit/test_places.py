@@ -171,8 +171,19 @@ def test_mentions_index_the_body_and_skip_boilerplate() -> None:
     "body",
     ["", " ", "\x00\ufffd", "A" * 5000, "É" * 10, "U.S." * 50, "(" * 100, "Paris, " * 300, "\n\n\n"],
 )
-def test_never_raises(body: str) -> None:
+def test_never_raises(body: str, caplog: pytest.LogCaptureFixture) -> None:
     places, focus = resolve_places(Article(id="t", body=body, boilerplate=[(5, 2), (-1, 10**9)]))
+    assert isinstance(places, list)
+    assert focus is not None
+    # Odd input is handled, not swallowed by the stage's last-resort guard.
+    assert "resolution failed" not in caplog.text
+    places, _ = resolve_places(Article(id="t", body=body))
+    assert "resolution failed" not in caplog.text
+
+
+def test_wrong_types_do_not_raise() -> None:
+    art = Article(id="t", body="Troops entered Bakhmut.", dateline=12, boilerplate=[("a", None)])  # type: ignore[arg-type]
+    places, focus = resolve_places(art)
     assert isinstance(places, list)
     assert focus is not None
 
