@@ -7,6 +7,7 @@ wire.articles --enrich--> wire.stories (1 partition) --decide--> wire.enriched
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +20,13 @@ from streams import pipeline
 from streams.brokers import create_topics
 from streams.deadletter import DeadLetter, Rejected
 from streams.dedup import StoryIndex
+from streams.metrics import CONTENT_TYPE_LATEST, WorkerMetrics, health, lag_by_partition
+from streams.security import faust_credentials
 from streams.settings import Settings
 
+log = logging.getLogger(__name__)
 settings = Settings.from_env()
+metrics = WorkerMetrics()
 
 
 def _short_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,6 +59,7 @@ class NewswireApp(faust.App):
             settings.bootstrap, all_topics(settings), topic_configs(settings), **settings.security
         )
         pipeline.warm_up()  # load the gazetteer and language data before the first article, not during it
+        pipeline.stage_timer = metrics.observe_stage  # after the warm-up, which would skew the figures
 
     async def on_start(self) -> None:
         await super().on_start()
@@ -90,6 +96,7 @@ def _commit_only_finished(consumer: faust.types.ConsumerT) -> None:
 def finished(event: EventT) -> None:
     """Mark `event` as processed: its offset may now be committed."""
     _finished.add((event.message.tp, event.message.offset))
+    metrics.done(event.message.topic, event.message.partition, event.message.offset)
 
 
 def all_topics(conf: Settings) -> dict[str, int]:
@@ -114,6 +121,7 @@ def topic_configs(conf: Settings) -> dict[str, dict[str, str]]:
 app = NewswireApp(
     settings.app_id,
     broker=settings.broker,
+    broker_credentials=faust_credentials(settings.security),
     key_serializer="raw",
     value_serializer="raw",
     store=settings.store,
@@ -141,6 +149,7 @@ async def enrich(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Annotate each article (ingest, dates, places, fingerprint) and pass it to the dedup agent."""
     async for event in stream.events():
         message = event.message
+        metrics.articles_in.inc()
         ingested_at = datetime.fromtimestamp(message.timestamp, UTC)
         try:
             article_id, pending = pipeline.annotate(
@@ -178,6 +187,7 @@ async def decide(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             await send_dead_letter(error, event)
         else:
             await enriched.send(key=article_id.encode(), value=value)
+            metrics.enriched(value)
         finished(event)
         yield None
 
@@ -187,3 +197,60 @@ async def send_dead_letter(error: Rejected, event: EventT) -> None:
     message = event.message
     letter = DeadLetter.of(error, message.value or b"", message.topic, message.partition, message.offset)
     await deadletter.send(key=message.key, value=letter.to_json(), headers=letter.headers())
+    metrics.dead_lettered(error.stage, error.error_class)
+    # Never the input at info level: a reason may quote part of it (the dead letter keeps it all).
+    where = f"{message.topic}[{message.partition}]@{message.offset}"
+    log.info("dead letter: %s at stage %s, %s", error.error_class, error.stage, where)
+    log.debug("dead letter %s: %s", where, error.reason)
+
+
+# -- operating it: /metrics and /health on the web port (NEWSWIRE_WEB_PORT, bound to 127.0.0.1) ----
+
+_assigned = [False]
+
+
+@app.on_partitions_assigned.connect
+async def _on_assigned(app: faust.App, assigned: object, **kwargs: object) -> None:
+    _assigned[0] = True
+
+
+@app.on_partitions_revoked.connect
+async def _on_revoked(app: faust.App, revoked: object, **kwargs: object) -> None:
+    _assigned[0] = False
+    metrics.finished.clear()  # a partition that comes back resumes from its committed offset
+
+
+def _agent_partitions() -> list[object]:
+    """Return the assigned partitions of the agents' topics (not the changelog)."""
+    topics = {settings.input_topic, settings.stories_topic}
+    return [tp for tp in app.consumer.assignment() if tp.topic in topics]
+
+
+@app.page("/metrics")
+async def metrics_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+    """Serve the Prometheus metrics, with consumer lag and index size taken now."""
+    assigned = _agent_partitions()
+    highwater, committed = {}, {}
+    for tp in assigned:
+        try:
+            highwater[(tp.topic, tp.partition)] = app.consumer.highwater(tp)
+        except Exception:  # a partition revoked mid-scrape has no highwater: skip it
+            continue
+        committed[(tp.topic, tp.partition)] = app.consumer._committed_offset.get(tp)
+    metrics.set_lag(lag_by_partition(highwater.keys(), highwater, metrics.finished, committed))
+    index = indexes[0]
+    if index._built:  # never build it from here: recovery may still be filling the table
+        metrics.index_size.set(len(index))
+    return web.bytes(metrics.render(), content_type=CONTENT_TYPE_LATEST)
+
+
+@app.page("/health")
+async def health_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+    """Serve 200 and {"status": "ok", ...} while running and assigned, 503 and the reason otherwise."""
+    status, body = health(
+        running=not app.should_stop,
+        assigned=_assigned[0],
+        rebalancing=bool(app.rebalancing),
+        partitions=[(tp.topic, tp.partition) for tp in _agent_partitions()] if _assigned[0] else [],
+    )
+    return web.json(body, status=status)

@@ -7,6 +7,7 @@ partitions: `annotate` (ingest, dates, places, the dedup fingerprint: pure, para
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -20,15 +21,18 @@ from streams.records import EnrichedEvent, PipelineInfo
 
 T = TypeVar("T")
 
+# Called with (stage, seconds) after each stage; the worker points it at its metrics. None: no timing.
+stage_timer: Callable[[str, float], None] | None = None
+
 
 def annotate(raw: bytes, ingested_at: datetime, *, max_body_bytes: int = 1_000_000) -> tuple[str, bytes]:
     """Return (article id, pending record) for `raw`: the event, its story undecided, and its fingerprint.
 
     Raises `Rejected` when `raw` holds no article or a stage fails on it.
     """
-    article = parse_article(raw, max_body_bytes=max_body_bytes)
-    published = _stage("dates", dates.publication_time, article, ingested_at)
-    found = _stage("dates", dates.find_dates, article, published)
+    article = _stage("ingest", lambda: parse_article(raw, max_body_bytes=max_body_bytes))
+    published = _stage("dates", dates.publication_time, article, ingested_at, timed_as="dates.published")
+    found = _stage("dates", dates.find_dates, article, published, timed_as="dates.expressions")
     named, focus = _stage("places", places.resolve_places, article)
     fingerprint = _stage(
         "dedup",
@@ -37,6 +41,7 @@ def annotate(raw: bytes, ingested_at: datetime, *, max_body_bytes: int = 1_000_0
         published.value,
         [place.geonameid for place in named if place.geonameid > 0],
         [date.value for date in found],
+        timed_as="dedup.fingerprint",
     )
     event = EnrichedEvent(
         id=article.id,
@@ -65,7 +70,7 @@ def decide(pending: bytes, index: dedup.StoryIndex) -> tuple[str, bytes]:
         fingerprint = dedup.StoryFingerprint.from_json(record["fingerprint"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise Rejected("InvalidPendingRecord", f"not a pending record: {error}", stage="dedup") from None
-    verdict = _stage("dedup", index.check, fingerprint)
+    verdict = _stage("dedup", index.check, fingerprint, timed_as="dedup.index")
     event["story"] = verdict
     return event["id"], orjson.dumps(event)
 
@@ -80,11 +85,18 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _stage(name: str, function: Callable[..., T], *args: object) -> T:
-    """Run one stage; a crash on one article becomes that article's dead letter, not the agent's end."""
+def _stage(name: str, function: Callable[..., T], *args: object, timed_as: str | None = None) -> T:
+    """Run one stage; a crash on one article becomes that article's dead letter, not the agent's end.
+
+    With a `stage_timer` set, the stage's wall time is reported under `timed_as` (default `name`).
+    """
+    started = time.perf_counter()
     try:
         return function(*args)
     except Rejected:
         raise
     except Exception as error:
         raise Rejected(type(error).__name__, f"{name} stage failed: {error}", stage=name) from error
+    finally:
+        if stage_timer is not None:
+            stage_timer(timed_as or name, time.perf_counter() - started)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from streams.security import client_options
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"NEWSWIRE_{name}", default)
@@ -34,7 +36,8 @@ class Settings:
     data_dir: str = ".cache/worker"
     web_port: int = 0
     log_json: bool = False
-    security: dict[str, str] = field(default_factory=dict)
+    # aiokafka keyword arguments (SASL, an SSL context); kept out of the repr: it holds the password.
+    security: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -56,11 +59,13 @@ class Settings:
             "data_dir": _env("DATA_DIR", defaults.data_dir),
             "web_port": int(_env("WEB_PORT", str(defaults.web_port))),
             "log_json": _env("LOG_JSON", "0").lower() in {"1", "true", "yes"},
-            "security": {
-                key: os.environ[f"NEWSWIRE_{env}"]
-                for key, env in _SECURITY_ENV.items()
-                if f"NEWSWIRE_{env}" in os.environ
-            },
+            "security": client_options(
+                {
+                    key: os.environ[f"NEWSWIRE_{env}"]
+                    for key, env in _SECURITY_ENV.items()
+                    if f"NEWSWIRE_{env}" in os.environ
+                }
+            ),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -21,6 +21,13 @@ def run_worker(log_level: str = "info") -> None:
         argv += ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
     else:
         argv += ["--without-web"]  # Faust's CLI would otherwise bind 0.0.0.0:6066
+    if settings.log_json:
+        from streams.logs import json_logging_config
+
+        # Faust's worker hands this to dictConfig in place of its coloured console handler;
+        # --quiet drops the startup banner, the one thing it prints outside logging.
+        app.conf.logging_config = json_logging_config(log_level)
+        argv.insert(1, "--quiet")
     sys.argv = argv
     app.main()
 
