@@ -292,7 +292,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
         # Longest run first: caps joined by spaces, hyphens or connectors ("Rostov-on-Don").
         ends = [i]
         j = i + 1
-        last = min(n, i + _MAX_TOKENS)
+        last = i + _MAX_TOKENS if i + _MAX_TOKENS < n else n
         while j < last:
             gs, ge = caps[j - 1][1], caps[j][0]
             if ge - gs > 16:
@@ -738,7 +738,10 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
         if round_ == 0:
             # The second round hears each name as the first round scored it, and no longer
             # hears the names the first round found implausible ("Wagner" as a town).
-            own = [_group(g, ms, results[k][1], weights[k]) for k, ms in enumerate(keys)]
+            own = [
+                _group(g, ms, results[k][1], weights[k]) if len(results[k][1]) > 1 else own[k]
+                for k, ms in enumerate(keys)
+            ]
             active = [
                 own[k]
                 for k, ms in enumerate(keys)
