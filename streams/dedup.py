@@ -3,24 +3,37 @@
 Two halves, for the pipeline's two hops:
 
 - `fingerprint(article, published_at, place_ids, date_values)`: pure, the costly part, run in the
-  parallel enrichment stage. The body loses its boilerplate (credit lines, photo credits, "MORE")
-  and update markers ("UPDATE 2 -", "CORRECTED -"), is folded to word tokens (numbers normalised:
-  "1,234,000" = "1234000"), cut into word 3-grams, and each 3-gram hashed to 32 bits. The
-  fingerprint keeps a *consistent sample* of those hashes: every hash <= `cut`, where `cut` takes
-  about a quarter of the hash space, at least `SAMPLE_MIN` and at most `SAMPLE_MAX` hashes. Two
-  samples cut at the same threshold are exact samples of the two texts' shingle sets, so their
-  overlap estimates both Jaccard similarity and containment (a short version inside a long one).
-  Numbers get their own small sample, because template stories (quarterly results, dividends,
-  market reports) share their words and differ only in their figures.
-- `StoryIndex`: one global index (one partition) that decides on arrival. Its whole state lives
-  in a `MutableMapping[str, bytes]` (a dict, or a Faust table backed by a changelog), one compact
-  binary record per article in the window, key `a:<article id>`; the posting lists used to find
-  candidates are an in-process cache rebuilt from that state, so a restarted worker makes the
-  same decisions. Records expire with publication time (`window_hours`, default 72).
+  parallel enrichment stage. The body loses its boilerplate (credit lines, photo credits, "MORE";
+  patterns in `data/dedup/markers.json`) and its update marker ("UPDATE 2 -", "CORRECTED -"), is
+  case-folded into tokens (figures normalised: "1,234,000" = "1234000", "4,2" = "4.2"), cut into
+  word 3-grams, and each 3-gram hashed to 32 bits (its lowest bit says whether it holds a figure).
+  The fingerprint keeps a *consistent sample* of those hashes: every hash <= `cut`, about half
+  of them, at least `SAMPLE_MIN`, at most `SAMPLE_MAX`. Two samples cut at the lower of their two
+  cuts are exact samples of the two shingle sets, so their overlap estimates both resemblance and
+  containment (a short version inside a long one). Figures get their own sample, because template
+  stories (quarterly results, dividends, market reports) share their words and differ only in
+  their figures; the opening shingles are kept in order to recognise a re-topped lede.
+- `StoryIndex`: one global index (one partition) that decides on arrival with `relate`. Its whole
+  state lives in a `MutableMapping[str, bytes]` (a dict, or a Faust table backed by a changelog):
+  one binary record of ~400 bytes per article in the window, key `a:<article id>`, holding its
+  sketch and its verdict. Posting lists, story versions and the expiry heap are an in-process
+  cache derived from that state, so a restarted worker makes the same decisions, and a replayed
+  article gets its first verdict back. Records expire with publication time (`window_hours`).
 
-Translations (`relation: translation`) are linked only when `StoryIndex(translations=True)`:
-the texts share no words, so the evidence is what survives translation (the same figures,
-GeoNames ids and normalised dates, published close together); see `relate_translation`.
+Scale. One partition is enough: the check costs ~0.1 ms of CPU per article (0.14 ms with 19,000
+articles in the window), so one worker decides ~7,000 articles/s, while all the world's wires
+together send of the order of 100,000 stories a day (~1/s, peaks of tens per second). What
+grows is memory: ~3.5 KB of in-process cache per article in the window (~0.5 GB for 150,000).
+Beyond that, the posting keys could be sharded by hash range across partitions, each returning
+its candidates' sketches to the one partition that decides (a gather step); not needed yet.
+
+Translations (`relation: translation`) are linked only with `StoryIndex(translations=True)`.
+The texts share no words, so the evidence is what survives translation: two or more shared
+GeoNames ids, five or more shared figures making up 80% of the smaller text's figures, the same
+normalised dates if both have any, published within a day. It is off by default because its
+precision cannot be measured here (no bilingual test set): on Reuters-21578 with every other
+story labelled French it makes 6 links among 19,043 stories, 4 of them between texts that are
+not versions of each other (see bench/bench_dedup.py).
 """
 
 from __future__ import annotations
