@@ -40,6 +40,7 @@ class Rule:
     type: str | None
     value: str | None
     anchor: str  # "dct" (the publication time) or "ref" (the last date named in the text)
+    nested: bool = False  # the dates inside this span are reported too ("from 2009 to 2011")
 
 
 @dataclass(slots=True)
@@ -224,7 +225,14 @@ def _compiled(code: str) -> Lang:
         # and a hyphen are a range ("3-5 May").
         regex = re.compile(r"(?<!\w)(?<![^\W\d_]-)(?:" + pattern + r")(?!\w)")
         rules.append(
-            Rule(regex, spec["kind"], spec.get("type"), spec.get("value"), spec.get("anchor", "dct"))
+            Rule(
+                regex,
+                spec["kind"],
+                spec.get("type"),
+                spec.get("value"),
+                spec.get("anchor", "dct"),
+                bool(spec.get("nested", False)),
+            )
         )
         for shape in spec.get("digits", []):
             digit_rules.setdefault(shape, []).append(index)
@@ -766,6 +774,12 @@ def _interpret(
             saturday += timedelta(days=7)
         return _iso_week(saturday) + "-WE", "DATE", "week"
 
+    if kind == "year_span":  # from 2009 to 2011: P2Y
+        start_year, end_year = _year_of(g.get("year") or "", dct), _year_of(g.get("end") or "", dct)
+        if start_year is None or end_year is None or not 0 < end_year - start_year < 1000:
+            return None
+        return f"P{end_year - start_year}Y", "DURATION", "duration"
+
     if kind == "year_rel":  # "the previous year", "the year before": relative to the ref date
         base = anchor
         if base is None:
@@ -992,7 +1006,8 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
             continue
         if any(s < be and bs < e for bs, be in skip):
             continue
-        taken[s:e] = b"\x01" * (e - s)
+        if not cand[3].nested:
+            taken[s:e] = b"\x01" * (e - s)
         chosen.append(cand)
     chosen.sort(key=lambda c: c[0])
     ctx = _Context(lang, body, lower, dct, dct, coarse=_is_coarse(published))

@@ -237,3 +237,15 @@ def test_day_ranges_give_both_days_the_month() -> None:
     assert got["8"] == "2024-03-08"
     assert got["10 March 2024"] == "2024-03-10"
     assert got["5 May"] == "2023-05-05"
+
+
+def test_a_span_of_years_is_a_duration_and_its_years_are_dates() -> None:
+    got = [
+        (t.text, t.value)
+        for t in find_dates(Article(id="t", body="Deliveries run from 2009 to 2011.", language="en"), DCT)
+    ]
+    assert got == [("from 2009 to 2011", "P2Y"), ("2009", "2009"), ("2011", "2011")]
+
+
+def test_a_number_range_shares_its_unit() -> None:
+    assert found("The process would take between 60 and 90 days.")["60"] == "P60D"
