@@ -44,7 +44,7 @@ import re
 import struct
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -186,18 +186,19 @@ def _rules() -> dict[str, Any]:
     """Return the compiled marker patterns, boilerplate pattern and number words of every language."""
     data = _data()
 
-    def union(patterns: Iterable[str], anchored: bool) -> re.Pattern[str] | None:
-        alternatives = [p for p in patterns]
-        if not alternatives:
-            return None
-        body = "|".join(f"(?:{p})" for p in alternatives)
-        return re.compile(rf"^\s*(?:{body})" if anchored else body, re.IGNORECASE)
+    def kinds(part: str) -> str:
+        # One alternation, a named group per kind: `match.lastgroup` says which kind matched.
+        groups = []
+        for kind in MARKERS:
+            patterns = [p for by_language in data[kind][part].values() for p in by_language]
+            if patterns:
+                groups.append(f"(?P<{kind}>" + "|".join(f"(?:{p})" for p in patterns) + ")")
+        return "|".join(groups)
 
-    markers = {}
-    for kind in MARKERS:
-        head = [p for patterns in data[kind]["head"].values() for p in patterns]
-        note = [p for patterns in data[kind]["note"].values() for p in patterns]
-        markers[kind] = (union(head, anchored=True), union(note, anchored=False))
+    markers = {
+        "head": re.compile(rf"^\s*(?:{kinds('head')})", re.IGNORECASE),
+        "note": re.compile(kinds("note"), re.IGNORECASE),
+    }
     lines = "|".join(p for patterns in data["boilerplate"]["lines"].values() for p in patterns)
     inline = "|".join(p for patterns in data["boilerplate"]["inline"].values() for p in patterns)
     words = {w: d for table in data["number_words"].values() for w, d in table.items()}
@@ -238,12 +239,8 @@ def normal_figure(figure: str) -> str:
 
 def strip_markers(text: str) -> tuple[str, str | None]:
     """Return `text` without a leading update marker ("UPDATE 2 -", "CORRECTED -"), and the marker kind."""
-    for kind, (head, _) in _rules()["markers"].items():
-        if head is not None:
-            found = head.match(text)
-            if found:
-                return text[found.end() :], kind
-    return text, None
+    found = _rules()["markers"]["head"].match(text)
+    return (text[found.end() :], found.lastgroup) if found else (text, None)
 
 
 def find_marker(headline: str | None, body: str) -> str | None:
@@ -252,11 +249,8 @@ def find_marker(headline: str | None, body: str) -> str | None:
         kind = strip_markers(text)[1]
         if kind is not None:
             return kind
-    tail = body[-300:]
-    for kind, (_, note) in _rules()["markers"].items():
-        if note is not None and note.search(tail):
-            return kind
-    return None
+    found = _rules()["markers"]["note"].search(body[-300:])
+    return found.lastgroup if found else None
 
 
 def prose(article: Article) -> str:

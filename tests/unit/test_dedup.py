@@ -6,6 +6,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams import dedup
 from streams.dedup import StoryFingerprint, StoryIndex, fingerprint
@@ -426,3 +428,38 @@ def test_place_ids_of_any_sign_are_kept_as_32_bit_evidence():
     fingerprint_ = fp("a", text(*STORY), places=[-5, 2988507])
     assert all(0 <= place < 2**32 for place in fingerprint_.places)
     assert StoryIndex({}, translations=True).check(fingerprint_).relation == "new"
+
+
+PARAGRAPHS = [*STORY, *EXTRA, *OTHER]
+HEADLINES = [None, "UPDATE 1-Port news", "CORRECTED-Port news", "REFILE-Port news"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(0, len(PARAGRAPHS) - 1), min_size=1, max_size=6),
+            st.integers(0, 12),  # hours after T0
+            st.sampled_from(HEADLINES),
+        ),
+        min_size=2,
+        max_size=14,
+    ),
+    st.integers(0, 14),
+)
+def test_a_restart_from_the_state_bytes_never_changes_a_verdict(articles, restart_at):
+    fingerprints = [
+        fp(f"n{number}", text(*(PARAGRAPHS[i] for i in picks)), at(hours), headline=headline)
+        for number, (picks, hours, headline) in enumerate(articles)
+    ]
+    fingerprints.append(fingerprints[0])  # and a replay
+    state: dict[str, bytes] = {}
+    live = StoryIndex(state, window_hours=4)
+    uninterrupted = [live.check(f) for f in fingerprints]
+
+    state = {}
+    first = StoryIndex(state, window_hours=4)
+    before = [first.check(f) for f in fingerprints[:restart_at]]
+    restarted = StoryIndex({key: bytes(value) for key, value in state.items()}, window_hours=4)
+    after = [restarted.check(f) for f in fingerprints[restart_at:]]
+    assert before + after == uninterrupted
