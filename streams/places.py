@@ -438,7 +438,8 @@ def _verdict(text: str, m: _Mention) -> int:
     prev, gap, prev_start = _word_before(text, m.start)
     if prev:
         p_f = _fold_fast(prev)
-        if p_f in lang.honorifics and gap.strip() in ("", "."):
+        if p_f in lang.honorifics and (gap.strip() == "" or (gap.strip() == "." and len(prev) <= 4)):
+            # "Mr. Paris", "Gen. Lee", "President Lincoln"; not "... Court Judge. Columbus".
             return _PERSON
         if (
             m.single
