@@ -984,7 +984,7 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
     lower = _lower(body)
     lang = _article_language(article, lower)
     dct = _parse_dct(published)
-    candidates: list[tuple[int, int, int, Rule, re.Match[str]]] = []
+    candidates: list[Candidate] = []
     # Run each pattern only in windows around its trigger words: most of a text names no time,
     # and a full pass of Python's regex engine costs ~25 ns a character per pattern.
     for index, windows in _windows(lower, lang).items():
@@ -996,23 +996,46 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
     if not candidates:
         return []
     skip = [(s, e) for s, e in (article.boilerplate or []) if isinstance(s, int) and isinstance(e, int)]
+    candidates = [c for c in candidates if not any(c[0] < be and bs < c[1] for bs, be in skip)]
     # Longest match wins; among equals, the earlier rule in the data file.
     candidates.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
-    chosen: list[tuple[int, int, int, Rule, re.Match[str]]] = []
-    taken = bytearray(len(body) + 1)
+    # A reading that cannot be resolved ("quelques jours avant": no number to count back) gives
+    # way to the shorter ones inside it; a `block` reading (an age) keeps them out for good.
+    for _ in range(3):
+        out, failed = _resolve(_select(candidates, len(body)), lang, body, lower, dct, published)
+        if not failed:
+            break
+        candidates = [c for c in candidates if id(c) not in failed]
+    return out
+
+
+Candidate = tuple[int, int, int, Rule, re.Match[str]]
+
+
+def _select(candidates: list[Candidate], size: int) -> list[Candidate]:
+    """Return the non-overlapping candidates, longest first, in text order."""
+    chosen: list[Candidate] = []
+    taken = bytearray(size + 1)
     for cand in candidates:
         s, e = cand[0], cand[1]
         if any(taken[s:e]):
-            continue
-        if any(s < be and bs < e for bs, be in skip):
             continue
         if not cand[3].nested:
             taken[s:e] = b"\x01" * (e - s)
         chosen.append(cand)
     chosen.sort(key=lambda c: c[0])
+    return chosen
+
+
+def _resolve(
+    chosen: list[Candidate], lang: Lang, body: str, lower: str, dct: date | None, published: Published
+) -> tuple[list[TemporalExpression], set[int]]:
+    """Return the expressions the chosen candidates resolve to, and the ids of those that failed."""
     ctx = _Context(lang, body, lower, dct, dct, coarse=_is_coarse(published))
     out: list[TemporalExpression] = []
-    for s, e, _, rule, m in chosen:
+    failed: set[int] = set()
+    for cand in chosen:
+        s, e, _, rule, m = cand
         groups: dict[str, str] = {}
         ctx.spans = {}
         for k, v in m.groupdict().items():
@@ -1026,6 +1049,8 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
         except (ValueError, KeyError, OverflowError, TypeError):
             res = None
         if res is None or not res[0]:
+            if rule.kind != "block":
+                failed.add(id(cand))
             continue
         value, typ, gran = res
         # Trim a trailing comma or space the pattern swallowed so the span is the expression.
@@ -1033,7 +1058,7 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
         stripped = text.rstrip(" ,;")
         e -= len(text) - len(stripped)
         out.append(TemporalExpression(stripped, s, e, value, gran, typ))  # type: ignore[arg-type]
-    return out
+    return out, failed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -194,3 +194,16 @@ def test_the_first_day_of_a_pair_takes_the_month_named_after_the_second() -> Non
     got = found("Le vote aura lieu les 6 et 13 avril prochains, le stage du 19 au 23 juillet.")
     assert got["les 6"] == "2023-04-06"
     assert got["19"] == "2023-07-19"
+
+
+def test_an_unresolvable_reading_gives_way_to_the_duration_inside_it() -> None:
+    # "quelques jours avant" has no number to count back with; "quelques jours" remains.
+    assert found("Ils ont été libérés quelques jours avant le vote.")["quelques jours"] == "PXD"
+
+
+def test_years_of_something_are_a_duration_not_an_age() -> None:
+    assert found("Au terme de trois ans de tractations, l'accord est signé.")["trois ans"] == "P3Y"
+
+
+def test_en_ete_is_summer() -> None:
+    assert found("La demande augmente en été.")["été"] == "XXXX-SU"
