@@ -861,9 +861,11 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
         if m.alone:
             # Nothing else in the article to lean on: the name's own prior has to do.
             need -= ALONE_DISCOUNT
+        p = m.best >> 2
+        if g.kind[p] == 0 and g.population[p] < 5000:
+            need += SMALL_TOWN_PENALTY  # a village's name is most often something else
         if final[m.best] < need:
             continue
-        p = m.best >> 2
         conf = confs.get(id(final))
         if conf is None:
             conf = confs[id(final)] = _confidence(m)
@@ -894,6 +896,7 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
 MIN_SCORE = 1.5
 WEAK_PENALTY = 2.0
 ALONE_DISCOUNT = 0.7
+SMALL_TOWN_PENALTY = 1.0
 
 
 def _dateline_mention(raw: str | None) -> _Mention | None:
