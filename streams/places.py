@@ -721,7 +721,7 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
     own = [_group(g, ms, ms[0].scores, weights[k]) for k, ms in enumerate(keys)]
     active = list(own)
     results: list[tuple[int, dict[int, float]]] = []
-    for round_ in range(2):
+    for round_ in range(_ROUNDS):
         ctx = _Context(active + extra)
         if round_ == 1:
             # Only names with a choice to make are heard again; the others keep their score.
@@ -897,6 +897,7 @@ MIN_SCORE = 1.5
 WEAK_PENALTY = 2.0
 ALONE_DISCOUNT = 0.7
 SMALL_TOWN_PENALTY = 1.0
+_ROUNDS = 2
 
 
 def _dateline_mention(raw: str | None) -> _Mention | None:
