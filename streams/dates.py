@@ -1005,7 +1005,11 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
         out, failed = _resolve(_select(candidates, len(body)), lang, body, lower, dct, published)
         if not failed:
             break
+        spans = [(c[0], c[1]) for c in candidates if id(c) in failed]
         candidates = [c for c in candidates if id(c) not in failed]
+        # Only worth another pass if a shorter reading lies inside a failed one ("may" has none).
+        if not any(s <= c[0] and c[1] <= e for c in candidates for s, e in spans):
+            break
     return out
 
 
