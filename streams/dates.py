@@ -530,13 +530,10 @@ def _interpret(
         y = _year_of(g["year"] or "", dct)
         if y is None:
             return None
-        if lang.date_order == "mdy":
-            a, b = b, a
-        if a > 12 >= b:
-            pass
-        elif b > 12 >= a:
-            a, b = b, a
-        d = _safe_date(y, b, a)
+        day, month = (b, a) if lang.date_order == "mdy" else (a, b)
+        if month > 12 >= day:  # an impossible month settles the order
+            day, month = month, day
+        d = _safe_date(y, month, day)
         return (d.isoformat(), "DATE", "day") if d else None
 
     if kind == "date":
@@ -673,8 +670,6 @@ def _interpret(
             amount, unit = ("X" if n is None else _fmt_number(n * 10)), "Y"
         elif unit == "CE":
             amount, unit = ("X" if n is None else _fmt_number(n * 100)), "Y"
-        elif unit == "WE":
-            unit = "WE"
         if unit in ("H", "MIN", "S"):
             return f"PT{amount}{'M' if unit == 'MIN' else unit}", "DURATION", "duration"
         return f"P{amount}{unit}", "DURATION", "duration"
@@ -684,7 +679,7 @@ def _interpret(
             wd = lang.weekdays.get(g["weekday"].lower())
             return (f"XXXX-WXX-{wd}", "SET", "set") if wd else None
         if g.get("setword"):
-            v = lang.sets.get(g["setword"].lower())
+            v = lang.sets.get(" ".join(g["setword"].lower().replace("’", "'").split()))
             return (v, "SET", "set") if v else None
         unit = lang.units.get((g.get("unit") or "").lower())
         if unit is None:
