@@ -396,7 +396,7 @@ class _Context:
     lower: str
     dct: date | None
     ref: date | None
-    coarse: bool = False  # the publication time names no day: day-level readings are not ours
+    coarse: str = ""  # "month"/"year": the publication time names no day, so neither may we
     spans: dict[str, int] = field(default_factory=dict)  # group name -> start offset in body
     cues: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # per sentence
     breaks: list[int] | None = None  # sentence ends, found on first need
@@ -609,7 +609,7 @@ def _interpret(
         offset = lang.deictic.get(key)
         if ctx.coarse and anchor == dct and dct is not None:
             # "yesterday" in an article dated only "2023-06": June 2023 is all we know.
-            return _coarse_value(ctx), "DATE", "month"
+            return _coarse_value(ctx), "DATE", ctx.coarse
         if offset is None and key in lang.extra.get("_deictic_pod", {}):
             # one word for a day and its part: "stamattina", "anoche"
             offset, pod_code = lang.extra["_deictic_pod"][key]
@@ -791,13 +791,17 @@ def _interpret(
 def _coarse_value(ctx: _Context) -> str:
     """Return the publication time at the granularity it is known (a month or a year)."""
     assert ctx.dct is not None
+    if ctx.coarse == "year":
+        return f"{ctx.dct.year:04d}"
     return f"{ctx.dct.year:04d}-{ctx.dct.month:02d}"
 
 
-def _is_coarse(published: Published | None) -> bool:
-    """Return whether the publication time is known only to the month or the year."""
+def _is_coarse(published: Published | None) -> str:
+    """Return "month" or "year" if the publication time is known only that far, else ""."""
     value = published.value if published is not None and isinstance(published.value, str) else ""
-    return bool(re.fullmatch(r"\d{4}(?:-\d{2})?", value))
+    if re.fullmatch(r"\d{4}", value):
+        return "year"
+    return "month" if re.fullmatch(r"\d{4}-\d{2}", value) else ""
 
 
 def _parse_dct(published: Published | None) -> date | None:
