@@ -541,7 +541,9 @@ def relate(
                 (common - common_figures) / word_copy - thresholds.figure_agreement_gap,
             )
         )
-        if not agree and (figures < thresholds.few_figures or changed > allowed * figures):
+        # One figure changed in long, otherwise near-identical copy: a correction or a new toll.
+        one_edit = strong and evidence >= thresholds.large and changed == 1
+        if not (agree or one_edit) and (figures < thresholds.few_figures or changed > allowed * figures):
             return None
     resemblance = common / (n_new + n_old - common)
     if not marked and n_new > n_old and resemblance < thresholds.digest_resemblance:
