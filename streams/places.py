@@ -6,9 +6,13 @@ Matches are dropped when they read as ordinary words (per-language stop lists, a
 elsewhere in the text), as part of a person's or an organisation's name (a capitalised word
 right before or after that is not a title), or when nothing in the article supports a small
 namesake. Disambiguation scores each candidate with population and feature-class priors, then
-rescores with the article's context: the dateline place, the countries and first-level divisions
-of the other mentions, their distance, and explicit qualifiers ("Paris, Texas", "Donetsk Oblast",
-"région de Donetsk").
+rescores it by the support of the article's other names (maximum support, in two rounds): the
+dateline place, the countries and first-level divisions their plausible readings lie in, their
+distance, and explicit qualifiers ("Paris, Texas", "Donetsk Oblast", "région de Donetsk").
+
+Language data (stop words, connectors, qualifiers, titles, honorifics, demonyms, given names)
+lives in `data/places/lang/`; every language's lists apply to every article, because wire copy
+mixes languages and a stop word of one language is rarely a place name in another.
 """
 
 from __future__ import annotations
@@ -32,8 +36,6 @@ _UPPER = "".join(re.escape(chr(c)) for c in range(0x250) if chr(c).isupper()) + 
 _CAP = re.compile(r"\b[" + _UPPER + r"][^\W\d_]*")
 _PLAIN_NAME = re.compile(r"[A-Za-z]+(?:(?:[ -]|\. |['.])[A-Za-z]+)*\.?")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,}")
-# Text allowed between two tokens of one name: spaces, a hyphen, an abbreviation's full stop
-# ("St. Louis"), or an elided article ("Côte d'Ivoire").
 # What follows a dateline place in the body: an optional region ("MANSFIELD, La. —"), a dash.
 _DATELINE_AFTER = re.compile(
     r"(?:,[ \t]+[A-Z][\w.]{1,12}\.?)?[ \t]*(?:—|–|--|-[ \t]|\(AP\)|\(AFP\)|\(Reuters\))"
@@ -124,6 +126,8 @@ def _lang_data() -> _LangData:
         if abbr_forms
         else None
     )
+    # Between two capitalised words of one name: spaces, a hyphen, an abbreviation's full stop
+    # ("St. Louis"), connectors ("Rostov-on-Don") and elided articles ("Côte d'Ivoire").
     sep = r"(?:[ \t\u00a0]+|[ \t]*[-‐][ \t]*)"
     words = "|".join(sorted((re.escape(c) for c in conn if c.isalpha()), key=len, reverse=True))
     gap = re.compile(rf"(?:{sep}|\.[ \t]+)(?:(?:{words})(?:{sep}|['’]))*")
@@ -903,14 +907,23 @@ _ROUNDS = 2
 def _dateline_mention(raw: str | None) -> _Mention | None:
     if not raw:
         return None
-    name = raw.split(",")[0].strip(" ()-–")
+    # "SALVADOR, Feb 26 -", "LONDON (Reuters) -", "(Chassiv Iar)": the place comes first.
+    name = re.split(r",| \(| [-–—]|\)", raw.strip(" \t\n(-–—"), maxsplit=1)[0].strip(" ()-–—")
     if not name or len(name) > 60:
         return None
     key = gz.fold(name)
     codes, skel = _lookup(key, name, allow_skeleton=True)
     if not codes:
         return None
-    return _Mention(0, 0, codes, skeleton=skel)
+    # A dateline names a city by convention: "SALVADOR" is Salvador da Bahia, not El Salvador.
+    g = gz.load()
+    cities = tuple(
+        c for c in codes if g.kind[c >> 2] == 0 and (g.population[c >> 2] >= 100000 or g.capital[c >> 2])
+    )
+    cities = cities or codes
+    # ... and by its main name ("SALVADOR" is not San Salvador, once called Salvador).
+    primary = tuple(c for c in cities if c & 3 == gz.NAME_PRIMARY)
+    return _Mention(0, 0, primary or cities, skeleton=skel)
 
 
 def resolve_places(article: Article) -> tuple[list[Place], Focus]:
@@ -931,14 +944,22 @@ def _resolve(article: Article) -> tuple[list[Place], Focus]:
     dateline = _dateline_mention(article.dateline) if isinstance(article.dateline, str) else None
     _disambiguate(text, mentions, dateline)
     places, weight = _to_places(text, mentions, MIN_SCORE)
-    return places, _focus(places, weight, dateline)
+    return places, _focus(places, weight, dateline, mentions)
 
 
-def _focus(places: list[Place], weight: dict[int, float], dateline: _Mention | None) -> Focus:
+def _focus(
+    places: list[Place], weight: dict[int, float], dateline: _Mention | None, mentions: list[_Mention]
+) -> Focus:
     """Return the article's main place (the dateline's, else the most weighted) and country."""
     g = gz.load()
     if dateline is not None and dateline.best >= 0:
-        p = dateline.best >> 2
+        best = dateline.best
+        # The body's reading of the same name, chosen in context, beats the name's bare prior.
+        for m in mentions:
+            if m.best >= 0 and (m.best in dateline.scores or m.codes == dateline.codes):
+                best = m.best
+                break
+        p = best >> 2
         return Focus(place=int(g.geonameid[p]), country_code=g.country[p] or None)
     if not places:
         return Focus(place=None, country_code=None)

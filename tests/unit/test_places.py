@@ -291,3 +291,18 @@ def test_headline_case_does_not_hide_places() -> None:
     places, _ = resolve_places(Article(id="t", body=body, language="en"))
     starts = {m.start for p in places for m in p.mentions if p.country_code == "RU"}
     assert body.index("Sochi") in starts
+
+
+@pytest.mark.parametrize(
+    ("dateline", "country"),
+    [
+        ("SALVADOR, Feb 26 -", "BR"),
+        ("LONDON (Reuters) -", "GB"),
+        ("(Chassiv Iar)", "UA"),
+        ("WASHINGTON -", "US"),
+    ],
+)
+def test_wire_datelines_give_the_focus(dateline: str, country: str) -> None:
+    body = "Prices rose on Tuesday, traders said, as the harvest came in late."
+    _, focus = resolve_places(Article(id="t", body=body, language="en", dateline=dateline))
+    assert focus.country_code == country
