@@ -31,9 +31,13 @@ integration: install
 	scripts/ensure-java.sh
 	$(BIN)/pytest -q tests/integration
 
-bench: install
+bench: install  ## every benchmark; each prints its table (they read ../shared/bench-data)
 	scripts/ensure-java.sh
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m bench.bench_dates
+	$(BIN)/python -m bench.bench_places
+	$(BIN)/python -m bench.bench_dedup
+	$(BIN)/python -m bench.bench_pipeline
 
 clean:
 	rm -rf $(VENV) .kafka .cache
