@@ -112,7 +112,7 @@ def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
     text_article = article(story)
     words, figures = dedup.tokens(dedup.prose(text_article))
     sequence = dedup.shingle_sequence(words)
-    shingles = np.unique(sequence)
+    shingles = dedup.distinct(sequence)
     numbers = np.unique(np.fromiter((dedup._hash32(f) for f in set(figures)), dtype=np.uint32))
     marker = dedup.find_marker(story.title, story.body)
     sketch = dedup.Sketch(
