@@ -1,4 +1,4 @@
-"""The `newswire` command: run, worker, publish, tail, enrich, broker."""
+"""The `newswire` command: run, worker, publish, tail, enrich, broker, stats."""
 
 from __future__ import annotations
 
@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
         "--kafka", action="store_true", help="Apache Kafka 4 (KRaft) instead of the embedded one"
     )
     broker.set_defaults(handler=_broker)
+
+    stats = commands.add_parser("stats", help="show a running worker's figures (its /metrics) as a table")
+    stats.add_argument(
+        "--url", help="the worker's web address (default: http://127.0.0.1:$NEWSWIRE_WEB_PORT)"
+    )
+    stats.add_argument(
+        "--watch", nargs="?", type=float, const=2.0, metavar="SECONDS", help="refresh every SECONDS (2)"
+    )
+    stats.add_argument(
+        "--broker", nargs="?", const="", help="also the group's committed and end offsets from the broker"
+    )
+    stats.set_defaults(handler=_stats)
     return parser
 
 
@@ -163,6 +175,44 @@ def _tail(args: argparse.Namespace) -> int:
 
     asyncio.run(tail())
     return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from urllib.error import URLError
+
+    from streams.metrics import fetch, group_offsets, group_table, summary
+
+    settings = Settings.from_env(broker=args.broker) if args.broker else Settings.from_env()
+    url = (args.url or (f"http://127.0.0.1:{settings.web_port}" if settings.web_port else "")).rstrip("/")
+    if not url and args.broker is None:
+        raise RuntimeError("no worker address: set NEWSWIRE_WEB_PORT (as for the worker) or pass --url")
+    previous, taken = None, 0.0
+    while True:
+        lines = []
+        if url:
+            try:
+                health, snap = fetch(url)
+            except (URLError, OSError) as error:
+                raise RuntimeError(f"cannot read {url}/metrics: {error}") from None
+            now = time.monotonic()
+            parts = ", ".join(f"{t} {p}" for t, p in (health.get("partitions") or {}).items())
+            lines += [f"worker {url}: {health.get('status')}   {parts}", summary(snap, previous, now - taken)]
+            previous, taken = snap, now
+        if args.broker is not None:
+            topics = [settings.input_topic, settings.stories_topic]
+            offsets = asyncio.run(
+                group_offsets(settings.bootstrap, settings.app_id, topics, settings.security)
+            )
+            lines += [
+                f"group {settings.app_id} on {settings.bootstrap} (end offsets wrong on the embedded broker)"
+            ]
+            lines += [group_table(offsets)]
+        if args.watch:
+            print("\033[2J\033[H", end="")
+        print("\n".join(lines), flush=True)
+        if not args.watch:
+            return 0
+        time.sleep(args.watch)
 
 
 def _broker(args: argparse.Namespace) -> int:

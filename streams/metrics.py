@@ -297,3 +297,62 @@ def summary(snap: Snapshot, previous: Snapshot | None = None, interval: float | 
 
 def _ms(seconds: float) -> str:
     return "-" if seconds != seconds else f"{1000 * seconds:,.2f} ms"
+
+
+def fetch(base_url: str, timeout: float = 5.0) -> tuple[dict[str, object], Snapshot]:
+    """Return the worker's `/health` answer and its `/metrics` figures, read from `base_url`."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{base_url}/health", timeout=timeout) as response:
+            status = orjson.loads(response.read())
+    except urllib.error.HTTPError as error:  # 503 still carries the JSON reason
+        status = orjson.loads(error.read() or b"{}") or {"status": f"HTTP {error.code}"}
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=timeout) as response:
+        return status, parse(response.read().decode())
+
+
+async def group_offsets(
+    bootstrap: str, group: str, topics: list[str], client_options: Mapping[str, object] | None = None
+) -> dict[tuple[str, int], tuple[int | None, int]]:
+    """Return (committed offset, end offset) by (topic, partition) for a consumer group, from the broker.
+
+    The embedded broker's end offsets are wrong (the last batch's base offset + 1), so there the
+    difference is not a lag.
+    """
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    options = dict(client_options or {})
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)  # type: ignore[arg-type]
+    # A consumer in the group that never subscribes reads its commits without joining it (the
+    # admin client's OffsetFetch fails on the embedded broker).
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **options
+    )  # type: ignore[arg-type]
+    await admin.start()
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(described["topic"], part["partition"])
+            for described in await admin.describe_topics(topics)
+            if described["error_code"] == 0
+            for part in described["partitions"]
+        ]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        committed = {tp: await consumer.committed(tp) for tp in partitions}
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return {(tp.topic, tp.partition): (committed[tp], ends[tp]) for tp in partitions}
+
+
+def group_table(offsets: Mapping[tuple[str, int], tuple[int | None, int]]) -> str:
+    """Return a readable table of committed and end offsets by partition."""
+    lines = ["partition                          committed        end     behind"]
+    for (topic, partition), (committed, end) in sorted(offsets.items()):
+        behind = "-" if committed is None else f"{max(0, end - committed):,}"
+        done = "-" if committed is None else f"{committed:,}"
+        lines.append(f"  {f'{topic}[{partition}]':<30} {done:>10} {end:>10,} {behind:>10}")
+    return "\n".join(lines)

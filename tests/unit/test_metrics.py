@@ -175,3 +175,48 @@ def test_json_logging_config_takes_fausts_level_names() -> None:
     assert json_logging_config("warn")["root"]["level"] == "WARNING"
     assert json_logging_config("crit")["root"]["level"] == "CRITICAL"
     assert json_logging_config("info")["root"]["level"] == "INFO"
+
+
+def test_newswire_stats_reads_a_worker_and_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    import http.server
+    import threading
+
+    from streams.cli import main
+
+    m = WorkerMetrics()
+    m.articles_in.inc(7)
+    m.enriched(_event("new"))
+    m.dead_lettered("ingest", "InvalidUtf8")
+
+    class Worker(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/health":
+                code, body = health(running=True, assigned=False, rebalancing=False)
+                payload = orjson.dumps(body)
+            else:
+                code, payload = 200, m.render()
+            self.send_response(code)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Worker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert main(["stats", "--url", f"http://127.0.0.1:{server.server_port}"]) == 0
+    finally:
+        server.shutdown()
+    out = capsys.readouterr().out
+    assert ": starting" in out  # /health's 503 reason
+    assert "articles in                 7" in out
+    assert "InvalidUtf8" in out and "new 1" in out
+
+
+def test_newswire_stats_without_an_address_says_what_to_set(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from streams.cli import main
+
+    monkeypatch.delenv("NEWSWIRE_WEB_PORT", raising=False)
+    assert main(["stats"]) == 1
+    assert "NEWSWIRE_WEB_PORT" in capsys.readouterr().err
