@@ -366,7 +366,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                 if prev_word and _fold_fast(prev_word) in lang.prefix_ends
                 else []
             )
-            for width in (2, 3):
+            for width in (1, 2, 3):
                 pre = " ".join(words[-width:])
                 if len(words) >= width and pre in lang.prefixes:
                     m.qualifier = m.qualifier or ("city" if words[-width] in _CITY_WORDS else "admin")
@@ -457,6 +457,7 @@ def _verdict(text: str, m: _Mention) -> int:
             and prev[0].isupper()
             and not _starts_sentence(text, prev_start)
             and p_f not in lang.connectors
+            and p_f not in lang.titles
             and not _is_demonym(p_f)
             and p_f not in lang.modifiers
             and not _title_case(text, m.start)
@@ -613,6 +614,9 @@ def _priors(
     scores: dict[int, float] = {}
     for c in codes:
         s = _prior(g, c, probe)
+        if len(codes) == 1 and c & 3 == gz.NAME_ALTERNATE and g.population[c >> 2] >= 100000:
+            # A city's foreign name ("Charkiw") is only a worse reading when there is a better one.
+            s += 0.3
         if has_primary and c & 3 == gz.NAME_ALTERNATE and g.kind[c >> 2] == 0:
             # "Maryville" is a former name of Beeville but the main name of four towns.
             s -= 0.5

@@ -306,3 +306,14 @@ def test_wire_datelines_give_the_focus(dateline: str, country: str) -> None:
     body = "Prices rose on Tuesday, traders said, as the harvest came in late."
     _, focus = resolve_places(Article(id="t", body=body, language="en", dateline=dateline))
     assert focus.country_code == country
+
+
+def test_german_spellings_and_qualifiers() -> None:
+    found = places_of("Die Truppen zogen sich aus Bachmut nach Tschassiw Jar zurück.", "de")
+    assert found["Bachmut"][0] == BAKHMUT
+    assert found["Tschassiw Jar"][0] == CHASIV_YAR
+    found = places_of(
+        "Im Gebiet Donezk wird gekämpft. Der Bürgermeister von Charkiw sagte, alles sei ruhig.", "de"
+    )
+    assert found["Donezk"] == (DONETSK_OBLAST, "UA", "admin1")
+    assert found["Charkiw"][0] == KHARKIV
