@@ -13,10 +13,12 @@ Prints one table. Run: .venv/bin/python bench/bench_dedup.py [--limit N] [--data
 from __future__ import annotations
 
 import argparse
+import gc
 import html
 import random
 import re
 import time
+import tracemalloc
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -105,6 +107,28 @@ def stream(stories: list[Story], window_hours: float) -> tuple[dict[str, StoryVe
         "peak_entries": peak_entries,
         "wire_bytes": float(np.mean([len(w) for w in wire])),
     }
+
+
+def memory_per_article(stories: list[Story]) -> tuple[float, float]:
+    """Return (Python heap bytes per indexed article, seconds to rebuild) with every story in one window.
+
+    The heap counts the in-process cache and the dict standing in for the state store; this is
+    what bounds the window a single dedup partition can hold.
+    """
+    wire = [orjson.dumps(dedup.fingerprint(article(s), s.date)) for s in stories]
+    index = dedup.StoryIndex({}, window_hours=1e9)
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for raw in wire:
+        index.check(dedup.StoryFingerprint.from_json(orjson.loads(raw)))
+    gc.collect()
+    heap = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    started = time.process_time()
+    index.rebuild()
+    rebuild_s = time.process_time() - started
+    return heap / len(index), rebuild_s
 
 
 def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
@@ -267,6 +291,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N stories (quick runs)")
     parser.add_argument("--window-hours", type=float, default=72.0)
     parser.add_argument("--no-exhaustive", action="store_true")
+    parser.add_argument("--memory", action="store_true", help="also measure the in-process cache (slow)")
     parser.add_argument("--variants", type=int, default=400, help="originals per synthetic variant kind")
     args = parser.parse_args()
 
@@ -342,6 +367,13 @@ def main() -> int:
             "  ".join("/".join(str(confusion[(g, p)]) for p in labels) for g in labels),
         )
     )
+
+    if args.memory:
+        heap, rebuild_s = memory_per_article(stories)
+        rows += [
+            ("in-process memory per indexed article, all in one window (bytes)", f"{heap:,.0f}"),
+            (f"rebuild of the cache from state, {len(stories):,} articles (s)", f"{rebuild_s:.2f}"),
+        ]
 
     if args.variants:
         for kind, got in variants(stories, args.variants).items():
