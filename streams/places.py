@@ -47,6 +47,7 @@ _GENERIC_LAST = frozenset({"city", "state", "county", "town"})
 _CITY_WORDS = frozenset({"city", "ville", "town", "village", "township", "commune"})
 _MAX_TOKENS = 6
 _MAX_CANDIDATES = 25
+_MAX_POINTS = 240
 
 _KIND_WEIGHT_FOCUS = {"city": 1.0, "admin2": 0.8, "admin1": 0.7, "region": 0.6, "water": 0.3, "country": 0.4}
 
@@ -503,9 +504,20 @@ def _verdict(text: str, m: _Mention) -> int:
 
 def _title_case(text: str, pos: int) -> bool:
     """Return whether the line or sentence around `pos` is a title-cased headline."""
-    lo = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), 0)
-    hi_candidates = [k for k in (text.find(". ", pos), text.find("\n", pos)) if k >= 0]
-    hi = min(hi_candidates) if hi_candidates else len(text)
+    # Within 200 characters either way: a headline is short, and the bound keeps this cheap.
+    start, stop = max(0, pos - 200), min(len(text), pos + 200)
+    lo = max(text.rfind(". ", start, pos), text.rfind("\n", start, pos))
+    if lo < 0 and start > 0:
+        return False  # no sentence start within reach: not a headline
+    hi_candidates = [k for k in (text.find(". ", pos, stop), text.find("\n", pos, stop)) if k >= 0]
+    if not hi_candidates and stop < len(text):
+        return False
+    return _title_case_span(text, max(lo, 0), min(hi_candidates) if hi_candidates else stop)
+
+
+@lru_cache(maxsize=1024)
+def _title_case_span(text: str, lo: int, hi: int) -> bool:
+    """Return whether most longer words of text[lo:hi] are capitalised (cached per sentence)."""
     words = [w for w in text[lo:hi].split() if len(w) >= 4 and w[0].isalpha()]
     if len(words) < 3:
         return False
@@ -757,8 +769,10 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
                 if max(results[k][1].values())
                 >= MIN_SCORE - 0.5 + (WEAK_PENALTY if all(m.weak for m in ms) else 0.0)
             ]
+    heard = {id(v.members) for v in active + extra}
+    n_heard = len(heard)
     for ms, (best, final) in zip(keys, results, strict=True):
-        alone = not any(v.members is not ms for v in active + extra)
+        alone = n_heard - (id(ms) in heard) == 0
         for m in ms:
             m.best, m.final, m.alone = best, final, alone
 
@@ -766,7 +780,7 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
 class _Context:
     """The support every voting name lends, summed once per round (each name then subtracts its own)."""
 
-    __slots__ = ("admins", "countries", "points", "total", "voters")
+    __slots__ = ("admins", "countries", "index", "points", "total", "voters")
 
     def __init__(self, voters: list[_Group]) -> None:
         self.voters = voters
@@ -774,6 +788,7 @@ class _Context:
         self.admins: dict[str, float] = {}
         self.total = 0.0
         self.points: list[tuple[float, float, int]] = []
+        self.index = {id(v.members): k for k, v in enumerate(voters)}
         for k, v in enumerate(voters):
             if v.countries:
                 self.total += v.weight
@@ -781,7 +796,9 @@ class _Context:
                 self.countries[cc] = self.countries.get(cc, 0.0) + v.weight * prob
             for a1, prob in v.admins.items():
                 self.admins[a1] = self.admins.get(a1, 0.0) + v.weight * prob
-            self.points.extend((lat, lon, k) for lat, lon in v.points)
+            if len(self.points) < _MAX_POINTS:
+                # Enough for any real article; bounds the work on a list of a thousand towns.
+                self.points.extend((lat, lon, k) for lat, lon in v.points)
 
 
 def _score_group(
@@ -792,10 +809,10 @@ def _score_group(
     container: _Group | None,
 ) -> tuple[int, dict[int, float]]:
     """Return the best candidate of a group and every candidate's score in context."""
-    me = next((k for k, v in enumerate(ctx.voters) if v.members is members), -1)
+    me = ctx.index.get(id(members), -1)
     own = ctx.voters[me] if me >= 0 else None
     total = ctx.total - (own.weight if own is not None and own.countries else 0.0)
-    points = [(lat, lon) for lat, lon, k in ctx.points if k != me]
+    points = [(lat, lon) for lat, lon, k in ctx.points if k != me]  # at most _MAX_POINTS
     ranked = list(priors)  # _priors returns them best first
     near_rank = set(ranked[:5])
     new: dict[int, float] = {}
@@ -906,6 +923,7 @@ WEAK_PENALTY = 2.0
 ALONE_DISCOUNT = 0.7
 SMALL_TOWN_PENALTY = 1.0
 _ROUNDS = 2
+MAX_CHARS = 100_000
 
 
 def _dateline_mention(raw: str | None) -> _Mention | None:
@@ -944,7 +962,9 @@ def _resolve(article: Article) -> tuple[list[Place], Focus]:
     if not text:
         return [], Focus(place=None, country_code=None)
     skip = [(int(a), int(b)) for a, b in (article.boilerplate or [])]
-    mentions = _spot(text, skip)
+    # Spot in the first MAX_CHARS only: a real story is far shorter, and the bound keeps a
+    # megabyte of names from holding the worker (offsets still index the whole body).
+    mentions = _spot(text[:MAX_CHARS], skip)
     dateline = _dateline_mention(article.dateline) if isinstance(article.dateline, str) else None
     _disambiguate(text, mentions, dateline)
     places, weight = _to_places(text, mentions, MIN_SCORE)
