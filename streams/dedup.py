@@ -469,15 +469,18 @@ def _common(a: np.ndarray, a_cut: int, b: np.ndarray, b_cut: int) -> tuple[int, 
     return int(np.count_nonzero(both[1:] == both[:-1])), len(a), len(b)
 
 
-def _new_lede(new: Sketch, old: Sketch) -> bool:
+def _new_lede(new: Sketch, old: Sketch, words_only: bool = False) -> bool:
     """Return whether `new` opens with copy that `old` does not have (a re-topped version).
 
-    None of new's opening shingles may be among old's, and at most a third of those old's
-    sample could show may be in it (a new lede reuses a phrase or two of the old copy).
+    None of new's opening shingles may be among old's, and at most a third of those that old's
+    sample could show may be in it (a new lede reuses a phrase of the old copy). With
+    `words_only`, opening shingles with figures do not count: a template filled in with other
+    figures keeps its words, a new lede does not.
     """
-    if not len(new.lede) or not len(old.lede) or np.isin(new.lede, old.lede).any():
+    lede = new.lede[(new.lede & FIGURE_BIT) == 0] if words_only else new.lede
+    if len(lede) < (LEDE // 2 if words_only else 2) or not len(old.lede) or np.isin(lede, old.lede).any():
         return False
-    testable = new.lede[new.lede <= old.cut]
+    testable = lede[lede <= old.cut]
     return int(np.isin(testable, old.sample).sum()) * 3 <= len(testable)
 
 
@@ -555,7 +558,13 @@ def relate(
         )
         # One figure changed in long, otherwise near-identical copy: a correction or a new toll.
         one_edit = strong and evidence >= thresholds.large and changed == 1
-        if not (agree or one_edit) and (figures < thresholds.few_figures or changed > allowed * figures):
+        # A new lede brings its own figures and drops the old one's: a re-topped version.
+        re_topped = changed <= thresholds.marked_changed_figures * figures and _new_lede(
+            new, old, words_only=True
+        )
+        if not (agree or one_edit or re_topped) and (
+            figures < thresholds.few_figures or changed > allowed * figures
+        ):
             return None
     resemblance = common / (n_new + n_old - common)
     if not marked and n_new > n_old and resemblance < thresholds.digest_resemblance:

@@ -463,3 +463,14 @@ def test_a_restart_from_the_state_bytes_never_changes_a_verdict(articles, restar
     restarted = StoryIndex({key: bytes(value) for key, value in state.items()}, window_hours=4)
     after = [restarted.check(f) for f in fingerprints[restart_at:]]
     assert before + after == uninterrupted
+
+
+def test_re_topped_lede_with_new_figures_is_an_update():
+    index = StoryIndex({})
+    index.check(fp("a", text(*STORY)))
+    new_lede = (
+        "Repairs to the crane that collapsed at Port Meridian last week will take 19 days and "
+        "cost 6.8 million dollars, far more than first thought, engineers said on Wednesday."
+    )
+    verdict = index.check(fp("b", text(new_lede, *STORY[1:]), at(26)))
+    assert (verdict.relation, verdict.id) == ("update", "a")
