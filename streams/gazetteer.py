@@ -13,6 +13,13 @@ Sources, all installed packages except the two small files under `streams/data/p
 
 Divisions get the midpoint of the trimmed extent of the towns they hold, which lies near
 GeoNames' own point (the geographic centre) far more often than a population-weighted mean.
+Second-level divisions and supplement entries have no GeoNames id here: they get stable negative
+ids. Without countryinfo or rgeocoder the build still works (countries at their capitals, no
+counties), and the cache key names the package versions so installing them triggers a rebuild.
+
+The index (about 24 MB) is built at first use, in 15 to 20 s of CPU, into `$NEWSWIRE_CACHE`
+(default `~/.cache/newswire`) under a name keyed by BUILD_VERSION, the data files and the
+package versions; a worker then loads it in about a second.
 """
 
 from __future__ import annotations
