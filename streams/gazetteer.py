@@ -511,3 +511,16 @@ def load() -> Gazetteer:
                     save(gaz, path)
                 _LOADED = gaz
     return _LOADED
+
+
+def main() -> None:
+    """Build (if needed) and load the index, then print where it is and what it holds."""
+    import time
+
+    t0 = time.perf_counter()
+    gaz = load()
+    print(f"{index_path()}: {len(gaz)} places, {len(gaz.names)} names, {time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
