@@ -118,7 +118,7 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
-def _death_signal_preexec(sig: int) -> object:
+def die_with_parent(sig: int) -> object:
     """Return a preexec_fn that makes the child receive `sig` when this process dies, or None.
 
     Linux delivers the signal when the *thread* that forked exits, so only the main thread
@@ -318,7 +318,7 @@ class Broker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killpg reaches every child
-                preexec_fn=_death_signal_preexec(self._death_signal),  # type: ignore[arg-type]
+                preexec_fn=die_with_parent(self._death_signal),  # type: ignore[arg-type]
             )
         with _LIVE_LOCK:
             _LIVE.add(self)

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Self
 
+from streams.brokers import die_with_parent
+
 
 def run_worker(log_level: str = "info") -> None:
     """Run the Faust worker in this process until it is stopped (SIGTERM or Ctrl-C)."""
@@ -50,6 +52,8 @@ class WorkerProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Dies with its parent (a killed test run or benchmark), as the brokers do.
+            preexec_fn=die_with_parent(signal.SIGTERM),  # type: ignore[arg-type]
         )
         log.close()
         return self
