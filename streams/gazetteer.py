@@ -509,6 +509,10 @@ def load() -> Gazetteer:
                 # A read-only cache still leaves a working gazetteer in memory.
                 with contextlib.suppress(OSError):
                     save(gaz, path)
+                    # Indexes of earlier data versions are dead weight (24 MB each).
+                    for old in path.parent.glob("gazetteer-*.pkl"):
+                        if old != path:
+                            old.unlink(missing_ok=True)
                 _LOADED = gaz
     return _LOADED
 
