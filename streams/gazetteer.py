@@ -476,6 +476,7 @@ def save(gaz: Gazetteer, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; other users' workers may share the cache
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
