@@ -165,6 +165,7 @@ class _Mention:
     weak: bool = False  # followed by a capitalised word: part of a longer name?
     alone: bool = False  # no other place in the article to support or contradict it
     dateline: bool = False  # opens a paragraph as a dateline does ("MANSFIELD, La. —")
+    before: tuple[str, str, int] | None = None  # the word before, as _word_before returns it
     scores: dict[int, float] = field(default_factory=dict)  # context-free
     final: dict[int, float] = field(default_factory=dict)  # after context
     best: int = -1
@@ -361,7 +362,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                     if j + 1 < n and caps[j + 1][0] < m.end:
                         j += 1
             # ... or before it: "région de Donetsk", "state of Texas".
-            prev_word, _, _ = _word_before(text, s)
+            m.before = _word_before(text, s)
+            prev_word = m.before[0]
             words = (
                 gz.fold(text[max(0, s - 30) : s]).split()
                 if prev_word and _fold_fast(prev_word) in lang.prefix_ends
@@ -440,7 +442,7 @@ def _verdict(text: str, m: _Mention) -> int:
         m.weak = True
     if m.single and not big and _has_lowercase_use(text, surface):
         return _DROP
-    prev, gap, prev_start = _word_before(text, m.start)
+    prev, gap, prev_start = m.before or _word_before(text, m.start)
     if prev:
         p_f = _fold_fast(prev)
         if p_f in lang.honorifics and (gap.strip() == "" or (gap.strip() == "." and len(prev) <= 4)):
