@@ -142,9 +142,10 @@ class StoryFingerprint:
                 raise TypeError(f"fingerprint field {name} must be an integer")
         for name in cls._LISTS:
             values = data.get(name, [])
-            if not isinstance(values, list) or not set(map(type, values)) <= {int}:
+            if not isinstance(values, list):
                 raise TypeError(f"fingerprint field {name} must be a list of integers")
-            if values and (min(values) < 0 or max(values) > FULL_CUT):
+            # min and max compare every element: a string or None fails, so does a value out of range.
+            if values and not (min(values) >= 0 and max(values) <= FULL_CUT):
                 raise ValueError(f"fingerprint field {name} holds values beyond 32 bits")
         ts = data.get("published_ts")
         if ts is not None and not isinstance(ts, int | float):
@@ -595,7 +596,7 @@ _HEADER = struct.Struct("<BBBBdQQIIIHfHHHHHHB")
 _FORMAT = 1
 POST_CUT = HASH_SPACE // 8  # sample hashes below this go into the posting lists...
 POST_MIN = 4  # ...and always a text's few smallest, so that short items find each other
-CANDIDATES = 6  # candidates scored per article, the ones sharing the most posted shingles
+CANDIDATES = 4  # candidates scored per article, the ones sharing the most posted shingles
 CROWDED = 256  # a posting list this long is a template phrase: too common to find candidates by
 
 
@@ -749,7 +750,9 @@ class StoryIndex:
         self._postings: dict[int, list[int]] = {}
         self._exact: dict[int, list[int]] = {}
         self._places: dict[int, list[int]] = {}
-        self._stories: dict[str, list[int]] = {}  # story id -> [members, highest version]
+        # Story id -> how many of its articles in the window carry each version: the next update
+        # is one more than the highest still there (the same after a restart as before it).
+        self._stories: dict[str, Counter[int]] = {}
         self._expiry: list[tuple[float, int]] = []
         self._clock: float | None = None
         self._next_seq = 0
@@ -800,9 +803,7 @@ class StoryIndex:
         if self.translations:
             for place in entry.places.tolist():
                 self._places.setdefault(place, []).append(entry.seq)
-        story = self._stories.setdefault(entry.story, [0, 0])
-        story[0] += 1
-        story[1] = max(story[1], entry.version)
+        self._stories.setdefault(entry.story, Counter())[entry.version] += 1
         heapq.heappush(self._expiry, (entry.published_ts, entry.seq))
         self._clock = entry.published_ts if self._clock is None else max(self._clock, entry.published_ts)
         self._next_seq = max(self._next_seq, entry.seq + 1)
@@ -815,10 +816,12 @@ class StoryIndex:
         if self.translations:
             for place in entry.places.tolist():
                 _remove(self._places, place, seq)
-        story = self._stories[entry.story]
-        story[0] -= 1
-        if story[0] == 0:
-            del self._stories[entry.story]
+        versions = self._stories[entry.story]
+        versions[entry.version] -= 1
+        if not versions[entry.version]:
+            del versions[entry.version]
+            if not versions:
+                del self._stories[entry.story]
         self.state.pop(self.PREFIX + entry.article_id, None)
 
     def expire(self, now: float) -> int:
@@ -891,7 +894,7 @@ class StoryIndex:
             return StoryVerdict(id=entry.article_id, relation="new", version=1)
         _, similarity, seq, relation = best
         old = self._entries[seq]
-        version = self._stories[old.story][1] + 1 if relation == "update" else old.version
+        version = max(self._stories[old.story]) + 1 if relation == "update" else old.version
         return StoryVerdict(
             id=old.story,
             relation=relation,

@@ -474,3 +474,15 @@ def test_re_topped_lede_with_new_figures_is_an_update():
     )
     verdict = index.check(fp("b", text(new_lede, *STORY[1:]), at(26)))
     assert (verdict.relation, verdict.id) == ("update", "a")
+
+
+def test_update_after_the_newest_version_expired_counts_from_the_versions_left():
+    # Found by the property test: the version of an update must not depend on a restart.
+    index = StoryIndex({}, window_hours=4)
+    body = text(STORY[0])
+    index.check(fp("n0", body, at(0)))
+    index.check(fp("n1", body, at(0), headline="UPDATE 1-Port news"))  # version 2, expires first
+    index.check(fp("n2", body, at(1)))  # a copy of version 1
+    index.check(fp("n3", body, at(5)))  # the clock moves on: n0 and n1 expire
+    verdict = index.check(fp("n4", body, at(1), headline="UPDATE 1-Port news"))
+    assert (verdict.relation, verdict.version) == ("update", 2)
