@@ -439,7 +439,8 @@ class Thresholds:
     overlap: float = 0.7
     large_overlap: float = 0.6
     strong_overlap: float = 0.9  # texts this alike may differ in figures as a marked update may
-    marked_relief: float = 0.15  # less overlap needed when the copy says it is a new version
+    marked_relief: float = 0.15  # less overlap needed when the copy says it is a new version...
+    re_top_relief: float = 0.1  # ...or opens with a new lede on old copy
     changed_figures: float = 0.15  # share of figures that may differ without a marker saying why
     marked_changed_figures: float = 0.34  # ...and with one ("CORRECTED", "UPDATE 1"), or near-copies
     few_figures: int = 5  # with fewer figures than this, none may change
@@ -534,6 +535,8 @@ def relate(
     marked = new.marker is not None
     if marked:
         needed -= thresholds.marked_relief
+    elif similarity < needed and evidence >= thresholds.medium and _new_lede(new, old, words_only=True):
+        needed -= thresholds.re_top_relief  # the old copy under a new opening: re-topped
     if similarity < needed:
         return None
     same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)

@@ -486,3 +486,18 @@ def test_update_after_the_newest_version_expired_counts_from_the_versions_left()
     index.check(fp("n3", body, at(5)))  # the clock moves on: n0 and n1 expire
     verdict = index.check(fp("n4", body, at(1), headline="UPDATE 1-Port news"))
     assert (verdict.relation, verdict.version) == ("update", 2)
+
+
+def test_new_lede_on_part_of_the_old_copy_needs_less_overlap():
+    old = text(*STORY)
+    new_lede = (
+        "Dock workers at Port Meridian walked out on Thursday, demanding new safety rules before "
+        "the repaired crane returns to service on the northern quay."
+    )
+    re_topped = text(new_lede, *STORY[1:4], *EXTRA)  # half the old copy kept, new copy added
+    strict = StoryIndex({}, thresholds=dedup.Thresholds(re_top_relief=0.0))
+    strict.check(fp("a", old))
+    relieved = StoryIndex({})
+    relieved.check(fp("a", old))
+    assert strict.check(fp("b", re_topped, at(20))).relation == "new"
+    assert relieved.check(fp("b", re_topped, at(20))).relation == "update"
