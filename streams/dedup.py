@@ -23,7 +23,7 @@ Two halves, for the pipeline's two hops:
 Scale. One partition is enough: the check costs ~0.1 ms of CPU per article (0.14 ms with 19,000
 articles in the window), so one worker decides ~7,000 articles/s, while all the world's wires
 together send of the order of 100,000 stories a day (~1/s, peaks of tens per second). What
-grows is memory: ~3.5 KB of in-process cache per article in the window (~0.5 GB for 150,000).
+grows is memory: ~3.8 KB of in-process cache per article in the window (~0.6 GB for 150,000).
 Beyond that, the posting keys could be sharded by hash range across partitions, each returning
 its candidates' sketches to the one partition that decides (a gather step); not needed yet.
 
