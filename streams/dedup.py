@@ -480,10 +480,16 @@ def _new_lede(new: Sketch, old: Sketch, words_only: bool = False) -> bool:
     figures keeps its words, a new lede does not.
     """
     lede = new.lede[(new.lede & FIGURE_BIT) == 0] if words_only else new.lede
-    if len(lede) < (LEDE // 2 if words_only else 2) or not len(old.lede) or np.isin(lede, old.lede).any():
+    if len(lede) < (LEDE // 2 if words_only else 2) or not len(old.lede):
+        return False
+    if not set(lede.tolist()).isdisjoint(old.lede.tolist()):
         return False
     testable = lede[lede <= old.cut]
-    return int(np.isin(testable, old.sample).sum()) * 3 <= len(testable)
+    sample = old.sample
+    if not len(testable) or not len(sample):
+        return True
+    at = sample.searchsorted(testable).clip(max=len(sample) - 1)
+    return int(np.count_nonzero(sample[at] == testable)) * 3 <= len(testable)
 
 
 def _overlap(
@@ -535,7 +541,11 @@ def relate(
     marked = new.marker is not None
     if marked:
         needed -= thresholds.marked_relief
-    elif similarity < needed and evidence >= thresholds.medium and _new_lede(new, old, words_only=True):
+    elif (
+        needed - thresholds.re_top_relief <= similarity < needed
+        and evidence >= thresholds.medium
+        and _new_lede(new, old, words_only=True)
+    ):
         needed -= thresholds.re_top_relief  # the old copy under a new opening: re-topped
     if similarity < needed:
         return None
