@@ -171,7 +171,9 @@ async def enrich(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 
 def new_story_index() -> StoryIndex:
     """Return an index over the story table; it derives its in-process cache from the table on first use."""
-    return StoryIndex(story_index, window_hours=settings.dedup_window_hours)
+    return StoryIndex(
+        story_index, window_hours=settings.dedup_window_hours, translations=settings.dedup_translations
+    )
 
 
 indexes = [new_story_index()]

@@ -115,7 +115,7 @@ def _enrich(args: argparse.Namespace) -> int:
     ingested_at = datetime.fromisoformat(args.ingest_time) if args.ingest_time else datetime.now(UTC)
     if ingested_at.tzinfo is None:
         ingested_at = ingested_at.replace(tzinfo=UTC)
-    index = StoryIndex({}, window_hours=settings.dedup_window_hours)
+    index = StoryIndex({}, window_hours=settings.dedup_window_hours, translations=settings.dedup_translations)
     out = sys.stdout.buffer
     enriched = rejected = 0
     for number, raw in enumerate(read_records(args.paths), 1):

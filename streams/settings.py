@@ -27,6 +27,7 @@ class Settings:
     # Large enough for a rejected 10 MB input to reach the dead letter with its original bytes.
     max_message_bytes: int = 32 * 1024 * 1024
     dedup_window_hours: float = 72.0
+    dedup_translations: bool = False
     # Short sessions make the embedded broker's group join fast; real clusters often need >= 6 s.
     session_timeout: float = 2.0
     # Faust's rocksdb store runs on rocksdict; the changelog topic is what recovery reads.
@@ -53,6 +54,7 @@ class Settings:
             "partitions": int(_env("PARTITIONS", str(defaults.partitions))),
             "max_body_bytes": int(_env("MAX_BODY_BYTES", str(defaults.max_body_bytes))),
             "dedup_window_hours": float(_env("DEDUP_WINDOW_HOURS", str(defaults.dedup_window_hours))),
+            "dedup_translations": _env("DEDUP_TRANSLATIONS", "0").lower() in {"1", "true", "yes"},
             "session_timeout": float(_env("SESSION_TIMEOUT", str(defaults.session_timeout))),
             "store": _env("STORE", defaults.store),
             "fetch_wait_ms": int(_env("FETCH_WAIT_MS", str(defaults.fetch_wait_ms))),
