@@ -496,7 +496,7 @@ def _verdict(text: str, m: _Mention) -> int:
             and not _title_case(text, m.start)
         ):
             # "Wagner Group", "Paris Hilton", but also "Paris Public Library": such a name
-            # stays only if the article supports the place (see MIN_SCORE and NAME_PENALTY).
+            # stays only if the article supports the place (see MIN_SCORE and WEAK_PENALTY).
             m.weak = True
         if _starts_sentence(text, m.start) and not (big or _is_town(m.codes)):
             # A sentence-initial word must be a known place to count on its own.
