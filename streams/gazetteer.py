@@ -37,6 +37,7 @@ import re
 import tempfile
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,27 @@ def skeleton(folded: str) -> str:
             folded = folded.replace(old, new)
     folded = folded.translate(_RULES.single)
     if _RULES.collapse:
-        folded = _DOUBLES.sub(r"\1", folded)
+        folded = _DOUBLES.sub(_first_letter, folded)
     return folded
+
+
+def join_skeletons(parts: Iterable[str]) -> str:
+    """Return the skeleton of a folded name from the skeletons of its space-separated words.
+
+    No rule spans a space and spaces go, so the words' skeletons joined are the name's, once a
+    letter doubled across a join is collapsed (each part is already collapsed within).
+    """
+    out = ""
+    for part in parts:
+        if _RULES.collapse and out and part and part[0] == out[-1] and "a" <= part[0] <= "z":
+            part = part[1:]
+        out += part
+    return out
+
+
+def _first_letter(m: re.Match[str]) -> str:
+    # A function, not the template r"\1": re expands a template at every call, twice as slowly.
+    return m.group(1)
 
 
 def cache_dir() -> Path:

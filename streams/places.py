@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 LANG_DIR = Path(__file__).parent / "data" / "places" / "lang"
 
 _UPPER = "".join(re.escape(chr(c)) for c in range(0x250) if chr(c).isupper()) + "\u0400-\u042f"
-_CAP = re.compile(r"\b[" + _UPPER + r"][^\W\d_]*")
+# No leading \b: a pattern that opens with a character class is scanned for that class in C,
+# several times faster; the word boundary is checked by hand in _cap_tokens.
+_CAP = re.compile(r"[" + _UPPER + r"][^\W\d_]*")
 _PLAIN_NAME = re.compile(r"[A-Za-z]+(?:(?:[ -]|\. |['.])[A-Za-z]+)*\.?")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,}")
 # What follows a dateline place in the body: an optional region ("MANSFIELD, La. —"), a dash.
@@ -179,7 +181,14 @@ def _codes(value: int | tuple[int, ...] | None) -> tuple[int, ...]:
 
 @lru_cache(maxsize=65536)
 def _skeleton_lookup(key: str) -> tuple[int, ...]:
-    return _codes(gz.load().skeletons.get(gz.skeleton(key)))
+    # A run of capitalised words is tried at every length, and its words recur: each word's
+    # skeleton is computed once.
+    return _codes(gz.load().skeletons.get(gz.join_skeletons(map(_word_skeleton, key.split(" ")))))
+
+
+@lru_cache(maxsize=65536)
+def _word_skeleton(word: str) -> str:
+    return gz.skeleton(word)
 
 
 def _lookup(key: str, surface: str, allow_skeleton: bool) -> tuple[tuple[int, ...], bool]:
@@ -209,8 +218,8 @@ def _cap_tokens(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     last = -1
     for s, e in spans:
-        if s < last:
-            continue
+        if s < last or (s and (text[s - 1].isalnum() or text[s - 1] == "_")):
+            continue  # inside a longer word ("3Com") or an apostrophe run taken below
         if e - s == 1 and e < n and text[e] == ".":
             abbr = _ABBREVIATION.match(text, s)
             if abbr:

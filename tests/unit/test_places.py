@@ -38,6 +38,20 @@ def test_fold_and_skeleton_meet_across_spellings() -> None:
 
 
 @pytest.mark.parametrize(
+    "name", ["Chassiv Iar", "De Soto", "Port Townsend", "Saint-Pierre-et-Miquelon", "Ss Ss"]
+)
+def test_multiword_skeleton_is_its_word_skeletons_joined(name: str) -> None:
+    key = gazetteer.fold(name)
+    words = [gazetteer.skeleton(w) for w in key.split(" ")]
+    assert gazetteer.join_skeletons(words) == gazetteer.skeleton(key)
+
+
+def test_capitalised_word_inside_a_longer_word_is_not_spotted() -> None:
+    assert "Paris" not in places_of("The 3Paris and xParis accounts were closed.")
+    assert places_of("Les 3Paris ont fermé, Paris reste ouvert.", "fr")["Paris"][1] == "FR"
+
+
+@pytest.mark.parametrize(
     ("body", "mention", "geonameid"),
     [
         ("Shelling continued in Bakhmout on Tuesday.", "Bakhmout", BAKHMUT),
