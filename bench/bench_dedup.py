@@ -134,7 +134,7 @@ def memory_per_article(stories: list[Story]) -> tuple[float, float]:
 def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
     """Return the unsampled sketch of a story (every shingle, every figure) and its publication time."""
     text_article = article(story)
-    words, figures = dedup.tokens(dedup.prose(text_article))
+    words, figures = dedup.tokens(dedup.prose(text_article), text_article.language)
     sequence = dedup.shingle_sequence(words)
     shingles = dedup.distinct(sequence)
     numbers = np.unique(np.fromiter((dedup._hash32(f) for f in set(figures)), dtype=np.uint32))

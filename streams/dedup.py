@@ -5,7 +5,8 @@ Two halves, for the pipeline's two hops:
 - `fingerprint(article, published_at, place_ids, date_values)`: pure, the costly part, run in the
   parallel enrichment stage. The body loses its boilerplate (credit lines, photo credits, "MORE";
   patterns in `data/dedup/markers.json`) and its update marker ("UPDATE 2 -", "CORRECTED -"), is
-  case-folded into tokens (figures normalised: "1,234,000" = "1234000", "4,2" = "4.2"), cut into
+  case-folded into tokens (figures normalised: "1,234,000" = "1234000", "4,2" = "4.2"; number
+  words and wire abbreviations spelled one way: "two" = "2", "payable" = "pay"), cut into
   word 3-grams, and each 3-gram hashed to 32 bits (its lowest bit says whether it holds a figure).
   The fingerprint keeps a *consistent sample* of those hashes: every hash <= `cut`, about half
   of them, at least `SAMPLE_MIN`, at most `SAMPLE_MAX`. Two samples cut at the lower of their two
@@ -15,7 +16,7 @@ Two halves, for the pipeline's two hops:
   their figures; the opening shingles are kept in order to recognise a re-topped lede.
 - `StoryIndex`: one global index (one partition) that decides on arrival with `relate`. Its whole
   state lives in a `MutableMapping[str, bytes]` (a dict, or a Faust table backed by a changelog):
-  one binary record of ~400 bytes per article in the window, key `a:<article id>`, holding its
+  one binary record of ~460 bytes per article in the window, key `a:<article id>`, holding its
   sketch and its verdict. Posting lists, story versions and the expiry heap are an in-process
   cache derived from that state, so a restarted worker makes the same decisions, and a replayed
   article gets its first verdict back. Records expire with publication time (`window_hours`).
@@ -62,7 +63,7 @@ from streams.records import Article, Relation, StoryVerdict
 SHINGLE_WORDS = 3
 HASH_SPACE = 1 << 32
 SAMPLE_CUT = HASH_SPACE // 2  # the sample keeps about half of a text's shingles...
-SAMPLE_MIN = 48  # ...but never fewer than this many (short items need every shingle)...
+SAMPLE_MIN = 96  # ...but never fewer than this many (short items need every shingle)...
 SAMPLE_MAX = 160  # ...nor more than this many (state stays under 1 KB per article)
 NUMBERS_MAX = 24
 EVIDENCE_MAX = 8
@@ -203,14 +204,47 @@ def _rules() -> dict[str, Any]:
     }
     lines = "|".join(p for patterns in data["boilerplate"]["lines"].values() for p in patterns)
     inline = "|".join(p for patterns in data["boilerplate"]["inline"].values() for p in patterns)
-    words = {w: d for table in data["number_words"].values() for w, d in table.items()}
     return {
         "markers": markers,
         # Matched on case-folded text without IGNORECASE, which is several times faster.
         "lines": re.compile(rf"^[ \t]*(?:{lines})[ \t]*$", re.MULTILINE),
         "inline": re.compile(rf"(?:{inline})", re.MULTILINE),
-        "number_words": words,
     }
+
+
+@cache
+def _spellings(language: str | None) -> dict[str, str]:
+    """Return word -> the one spelling both versions get: number words as digits, abbreviations.
+
+    For a language without tables, or none given, the tables of every language together.
+    """
+    data = _data()
+    numbers, short = data["number_words"], data["abbreviations"]
+    if language in numbers or language in short:
+        return {**short.get(language, {}), **numbers.get(language, {})}
+    merged: dict[str, str] = {}
+    for table in chain(short.values(), numbers.values()):
+        merged.update(table)
+    return merged
+
+
+_compounds: dict[str, tuple[str, ...]] = {}
+
+
+def _compound(word: str) -> tuple[str, ...]:
+    """Return a hyphenated word as its parts when it joins a figure and a word ("11-year", "mid-1988").
+
+    One desk writes "an 11-year life", another "an 11 year life"; a range ("12-1/2") stays whole.
+    """
+    parts = _compounds.get(word)
+    if parts is None:
+        pieces = [p for p in map(_STRIP, word.split("-")) if p]
+        joins = any(map(_IS_FIGURE, pieces)) and any(map(str.isalpha, pieces))
+        parts = tuple(pieces) if joins else (word,)
+        if len(_compounds) > 100_000:
+            _compounds.clear()
+        _compounds[word] = parts
+    return parts
 
 
 _token_hashes: dict[str, int] = {}
@@ -271,16 +305,20 @@ def prose(article: Article) -> str:
     return rules["inline"].sub(" ", rules["lines"].sub(" ", body))
 
 
-def tokens(text: str) -> tuple[list[str], list[str]]:
-    """Return the word tokens of case-folded `text` (figures normalised) and its figures."""
-    words = list(filter(None, map(_STRIP, text.translate(_BLANKS).split())))
+def tokens(text: str, language: str | None = None) -> tuple[list[str], list[str]]:
+    """Return the word tokens of case-folded `text` (figures normalised, one spelling) and its figures."""
+    blanked = text.translate(_BLANKS)
+    words = list(filter(None, map(_STRIP, blanked.split())))
+    if "-" in blanked:
+        words = list(chain.from_iterable(_compound(w) if "-" in w else (w,) for w in words))
+    spellings = _spellings(language)
+    if not spellings.keys().isdisjoint(words):
+        words = [spellings.get(w, w) for w in words]
     figures = list(filter(_IS_FIGURE, words))
     changed = {w: normal_figure(w) for w in figures if not w.isdigit()}
     if any(w != normal for w, normal in changed.items()):
         words = [changed.get(w, w) for w in words]
         figures = [changed.get(w, w) for w in figures]
-    number_words = _rules()["number_words"]
-    figures.extend(number_words[w] for w in number_words.keys() & set(words))
     return words, figures
 
 
@@ -347,7 +385,7 @@ def fingerprint(
 ) -> StoryFingerprint:
     """Return the dedup fingerprint of `article`, published at `published_at` (ISO 8601, or None)."""
     text = prose(article)
-    words, figures = tokens(text)
+    words, figures = tokens(text, article.language)
     sequence = shingle_sequence(words)
     shingles = distinct(sequence)
     cut, sample = consistent_sample(shingles)
@@ -530,11 +568,14 @@ def relate(
     inside_old = common / n_new  # share of the new text found in the old one
     inside_new = common / n_old
     similarity = max(inside_old, inside_new)
-    if evidence < thresholds.small:
+    # The overlap needed depends on how long the smaller text is, not on how much of it the
+    # samples hold: a sample of 24 out of 40 shingles estimates the same overlap as all 40.
+    size = min(new.n_shingles, old.n_shingles)
+    if size < thresholds.small:
         needed = thresholds.small_overlap
-    elif evidence < thresholds.medium:
+    elif size < thresholds.medium:
         needed = thresholds.medium_overlap
-    elif evidence < thresholds.large:
+    elif size < thresholds.large:
         needed = thresholds.overlap
     else:
         needed = thresholds.large_overlap
@@ -543,7 +584,7 @@ def relate(
         needed -= thresholds.marked_relief
     elif (
         needed - thresholds.re_top_relief <= similarity < needed
-        and evidence >= thresholds.medium
+        and size >= thresholds.medium
         and _new_lede(new, old, words_only=True)
     ):
         needed -= thresholds.re_top_relief  # the old copy under a new opening: re-topped
@@ -556,7 +597,7 @@ def relate(
         # (a dividend, a rate) it is another notice. But when the sentences that carry figures
         # agree as much as the rest, the changed figures sit in new or dropped copy (a re-topped
         # lede with a new toll): a version of the story, not a template filled in again.
-        strong = similarity >= thresholds.strong_overlap and evidence >= thresholds.medium
+        strong = similarity >= thresholds.strong_overlap and size >= thresholds.medium
         allowed = thresholds.marked_changed_figures if marked or strong else thresholds.changed_figures
         figures = max(new_figures, old_figures)
         figures_new, figures_old = _figure_count(new_sample), _figure_count(old_sample)
@@ -571,7 +612,7 @@ def relate(
             )
         )
         # One figure changed in long, otherwise near-identical copy: a correction or a new toll.
-        one_edit = strong and evidence >= thresholds.large and changed == 1
+        one_edit = strong and size >= thresholds.large and changed == 1
         # A new lede brings its own figures and drops the old one's: a re-topped version.
         re_topped = changed <= thresholds.marked_changed_figures * figures and _new_lede(
             new, old, words_only=True

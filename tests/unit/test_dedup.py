@@ -4,6 +4,7 @@ from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from hypothesis import given, settings
@@ -501,3 +502,58 @@ def test_new_lede_on_part_of_the_old_copy_needs_less_overlap():
     relieved.check(fp("a", old))
     assert strict.check(fp("b", re_topped, at(20))).relation == "new"
     assert relieved.check(fp("b", re_topped, at(20))).relation == "update"
+
+
+def test_number_words_and_abbreviations_are_spelled_one_way():
+    assert dedup.tokens("payable may one, quarterly")[0] == dedup.tokens("pay may 1, qtly")[0]
+
+
+def test_a_figure_hyphenated_to_a_word_is_split_but_a_range_stays_whole():
+    assert dedup.tokens("an 11-year life from mid-1988")[0] == [
+        "an",
+        "11",
+        "year",
+        "life",
+        "from",
+        "mid",
+        "1988",
+    ]
+    assert dedup.tokens("up 12-1/2 at a three-year high")[0] == [
+        "up",
+        "12-1/2",
+        "at",
+        "a",
+        "three-year",
+        "high",
+    ]
+
+
+def test_dividend_notice_written_out_and_abbreviated_is_a_duplicate():
+    index = StoryIndex({})
+    index.check(fp("long", "Quarterly div 69 cts vs 69 cts prior\nPayable May one\nRecord April 10"))
+    verdict = index.check(fp("short", "Qtly div 69 cts vs 69 cts prior\nPay May 1\nRecord April 10", at(1)))
+    assert (verdict.relation, verdict.of) == ("duplicate", "long")
+
+
+def test_dividend_notices_with_other_amounts_stay_apart():
+    index = StoryIndex({})
+    index.check(fp("a", "Qtly div 31 cts vs 31 cts prior\nPay April 24\nRecord March 31"))
+    assert (
+        index.check(fp("b", "Qtly div 35 cts vs 31 cts prior\nPay April 24\nRecord March 31", at(1))).relation
+        == "new"
+    )
+
+
+def test_overlap_needed_follows_the_length_of_the_smaller_text_not_its_sample():
+    # A 60-shingle text, 39 of them (65%) in a long text sampled at half the hash space: cut at
+    # the long text's cut, the short one keeps ~30 shingles, yet it is 60 long and needs 60%.
+    rng = np.random.default_rng(7)
+    hashes = np.unique(rng.integers(0, dedup.HASH_SPACE, 2000, dtype=np.uint64).astype(np.uint32))
+    hashes = hashes[(hashes & dedup.FIGURE_BIT) == 0]
+    short, rest = hashes[:60], hashes[60:]
+    long_all = np.union1d(short[:39], rest[:300])
+    cut = dedup.HASH_SPACE // 2
+    old = dedup.Sketch(len(long_all), cut, long_all[long_all <= cut], dedup.FULL_CUT, dedup._EMPTY)
+    new = dedup.Sketch(60, dedup.FULL_CUT, short, dedup.FULL_CUT, dedup._EMPTY)
+    found = dedup.relate(new, old)
+    assert found is not None and found[0] == "duplicate"
