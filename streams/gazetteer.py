@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import importlib.metadata
 import importlib.resources
 import importlib.util
@@ -504,10 +505,17 @@ def save(gaz: Gazetteer, path: Path) -> None:
 
 
 def _read(path: Path) -> Gazetteer:
-    with path.open("rb") as fh:
-        state = pickle.load(fh)
-    state["country"] = [sys_intern(s) for s in state["country"]]
-    state["admin1"] = [sys_intern(s) for s in state["admin1"]]
+    # The country and division codes need no interning here: they were interned when built,
+    # and pickle writes each shared string once, so they come back shared. The collector is
+    # paused because a million new objects would otherwise trigger it again and again.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with path.open("rb") as fh:
+            state = pickle.load(fh)
+    finally:
+        if enabled:
+            gc.enable()
     return Gazetteer(state)
 
 

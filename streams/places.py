@@ -330,12 +330,14 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             if key in stopwords or key in not_places:
                 continue
             hit = names.get(key)
-            if hit is not None and key not in uppercase_only:
+            if hit is not None:
+                if key in uppercase_only and not surface.replace(".", "").isupper():
+                    continue
                 codes, via_skeleton = (hit,) if isinstance(hit, int) else hit, False
-            elif hit is None and (len(key) < 6 or surface.isupper()):
+            elif len(key) < 6 or surface.isupper():
                 continue  # not a name, and too short or too acronym-like for a transliteration
             else:
-                codes, via_skeleton = _lookup(key, surface, allow_skeleton=True)
+                codes, via_skeleton = _skeleton_lookup(key), True
             # "Les Russes", "The Times": an article before a word only names a known place
             # ("Le Mans", "The Hague", "Los Angeles").
             if codes and not single and first in lang.articles and not (_is_big(codes) or _is_town(codes)):
