@@ -137,7 +137,7 @@ def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
     words, figures = dedup.tokens(dedup.prose(text_article), text_article.language)
     sequence = dedup.shingle_sequence(words)
     shingles = dedup.distinct(sequence)
-    numbers = np.unique(np.fromiter((dedup._hash32(f) for f in set(figures)), dtype=np.uint32))
+    numbers = np.unique(np.fromiter((dedup._figure_hash(f) for f in set(figures)), dtype=np.uint32))
     marker = dedup.find_marker(story.title, story.body)
     sketch = dedup.Sketch(
         len(shingles), dedup.FULL_CUT, shingles, dedup.FULL_CUT, numbers, marker, sequence[: dedup.LEDE]
@@ -146,7 +146,7 @@ def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
 
 
 def exhaustive(
-    stories: list[Story], window_hours: float, overlap: float = 0.5
+    stories: list[Story], window_hours: float, overlap: float = dedup.DEFAULT_THRESHOLDS.least_overlap
 ) -> tuple[dict[str, set[str]], int]:
     """Return, for each story, the earlier stories (stream order) within the window it is a version of.
 

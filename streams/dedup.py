@@ -98,6 +98,7 @@ _STRIP = methodcaller("strip", ".,/-")
 _IS_FIGURE = ":".__gt__  # a token is a figure or letters: digits sort before ":", letters after
 _GROUPS = re.compile(r"\d{1,3}(?:[,.]\d{3})+")
 _SEPARATOR = re.compile(r"\D")
+_YEAR = re.compile(r"1[89]\d\d|20\d\d")
 
 
 @dataclass(slots=True)
@@ -265,9 +266,23 @@ def _hash32(text: str) -> int:
     return xxhash.xxh32_intdigest(text.encode())
 
 
+def _figure_hash(figure: str) -> int:
+    """Return the 32-bit hash of a normalised figure, its lowest bit set if the figure is distinctive.
+
+    Distinctive: three or more significant digits ("2,253,664", "872.3", "12.1"), not a year, a
+    range or a fraction. Such figures are what one results table or report has and another
+    lacks; small counts, years, fractions ("1-1/4") and ranges ("124-150") fill every template.
+    """
+    digits = figure.replace(".", "").strip("0")
+    distinctive = len(digits) >= 3 and digits.isdigit() and not _YEAR.fullmatch(figure)
+    return (_hash32(figure) & ~1) | distinctive
+
+
 def normal_figure(figure: str) -> str:
     """Return a figure without thousands separators, with a decimal point: "1,234.5" -> "1234.5"."""
     groups = _GROUPS.match(figure)
+    if groups and figure[groups.end() : groups.end() + 1].isdigit():
+        groups = None  # "1.6180" has four decimals, not a thousands group: an exchange rate
     if (groups and groups.end() < len(figure)) or (groups and len(groups.group(0)) > 4):
         tail = figure[groups.end() :]
         return _SEPARATOR.sub("", groups.group(0)) + ("." + tail[1:] if tail else "")
@@ -389,7 +404,7 @@ def fingerprint(
     sequence = shingle_sequence(words)
     shingles = distinct(sequence)
     cut, sample = consistent_sample(shingles)
-    figure_hashes = np.sort(np.fromiter(map(_hash32, set(figures)), dtype=np.uint32))
+    figure_hashes = np.sort(np.fromiter(map(_figure_hash, set(figures)), dtype=np.uint32))
     number_cut, numbers = consistent_sample(figure_hashes, HASH_SPACE, NUMBERS_MAX, NUMBERS_MAX)
     exact = xxhash.xxh3_64_intdigest(" ".join(words).encode()) >> 1  # 63 bits: any JSON reader copes
     return StoryFingerprint(
@@ -487,6 +502,13 @@ class Thresholds:
     figure_agreement_gap: float = 0.1  # ...and almost as much as the others: a re-topped version
     duplicate_inside: float = 0.9  # share of the new text found in the old one to call it a duplicate
     update_growth: float = 1.05  # ...and is longer by this much: paragraphs added, an update
+    # Many figures in common, and most of the smaller text's: the same results table or report,
+    # reworded or reformatted ("Revs" for "Sales", "12.1 mln" for "12,141,000", a note added).
+    # Chance does not share six exact figures; a template filled in again shares few of them.
+    agreeing_figures: int = 4  # distinctive figures (see `_figure_hash`) in common...
+    figure_share: float = 0.75  # ...making up this share of the smaller text's
+    figure_relief: float = 0.3  # ...so this much less overlap is needed...
+    least_overlap: float = 0.35  # ...but never less than this, whatever the evidence
     # An unmarked text that holds an older one but is mostly other copy is a digest or round-up
     # quoting it ("MONEY NEWS HIGHLIGHTS"), not a later version: below this resemblance, no link.
     digest_resemblance: float = 0.12
@@ -579,6 +601,20 @@ def relate(
         needed = thresholds.overlap
     else:
         needed = thresholds.large_overlap
+    same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)
+    fewer_figures = min(new_figures, old_figures)
+    changed = fewer_figures - same_figures
+    same_distinctive, new_distinctive, old_distinctive = _common(
+        new.numbers[(new.numbers & FIGURE_BIT) != 0],
+        new.number_cut,
+        old.numbers[(old.numbers & FIGURE_BIT) != 0],
+        old.number_cut,
+    )
+    figures_agree = same_distinctive >= thresholds.agreeing_figures and (
+        same_distinctive >= thresholds.figure_share * min(new_distinctive, old_distinctive)
+    )
+    if figures_agree:
+        needed -= thresholds.figure_relief
     marked = new.marker is not None
     if marked:
         needed -= thresholds.marked_relief
@@ -588,11 +624,9 @@ def relate(
         and _new_lede(new, old, words_only=True)
     ):
         needed -= thresholds.re_top_relief  # the old copy under a new opening: re-topped
-    if similarity < needed:
+    if similarity < max(needed, thresholds.least_overlap):
         return None
-    same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)
-    changed = min(new_figures, old_figures) - same_figures
-    if changed:
+    if changed and not figures_agree:
         # A changed figure is an edit only among several; in a notice with a handful of figures
         # (a dividend, a rate) it is another notice. But when the sentences that carry figures
         # agree as much as the rest, the changed figures sit in new or dropped copy (a re-topped

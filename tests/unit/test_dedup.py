@@ -557,3 +557,57 @@ def test_overlap_needed_follows_the_length_of_the_smaller_text_not_its_sample():
     new = dedup.Sketch(60, dedup.FULL_CUT, short, dedup.FULL_CUT, dedup._EMPTY)
     found = dedup.relate(new, old)
     assert found is not None and found[0] == "duplicate"
+
+
+TABLE = (
+    "Shr 38 cts vs 47 cts\nNet 2,253,664 vs 2,806,820\nRevs 5,173,318 vs 5,873,904\n"
+    "NOTE: Net includes gains on sale of real estate of 126,117 dlrs vs 29,812 dlrs."
+)
+TABLE_REWORDED = (
+    "Shr 38 cts vs 47 cts\nNet 2,253,664 vs 2,806,820\nGross income 5,173,318 vs 5,873,904\n"
+    "NOTE: 1987 qtr includes 126,117 dlrs, or two cts per share, from gains on sale of\n"
+    "property, vs gain 29,812, or less than one cent per share, for prior qtr."
+)
+
+
+def test_results_table_reworded_with_the_same_figures_is_a_version_of_it():
+    # Under half the shingles in common, but every distinctive figure: the same results.
+    index = StoryIndex({})
+    index.check(fp("first", TABLE))
+    verdict = index.check(fp("second", TABLE_REWORDED, at(2)))
+    assert verdict.relation in ("duplicate", "update") and verdict.of == "first"
+
+
+def test_results_table_of_another_company_with_other_figures_stays_apart_however_worded():
+    other = TABLE_REWORDED.replace("2,253,664", "1,904,112").replace("5,173,318", "4,020,775")
+    other = other.replace("126,117", "88,410").replace("2,806,820", "2,511,090")
+    index = StoryIndex({})
+    index.check(fp("first", TABLE))
+    assert index.check(fp("other", other, at(2))).relation == "new"
+
+
+def test_bond_issues_sharing_only_template_figures_stay_apart():
+    # Fees, denominations, years and fractions fill every issue: they are not distinctive.
+    issue = (
+        "{co} is issuing a {amount} mln dlr eurobond due April 15, 1992 paying 7-1/4 pct and "
+        "priced at {price} pct, lead manager Nomura International Ltd said. The non-callable bond "
+        "is available in denominations of 5,000 dlrs and will be listed in Luxembourg. The selling "
+        "concession is 1-1/4 pct, while management and underwriting combined pays 5/8 pct. "
+        "The payment date is April 15, 1987."
+    )
+    index = StoryIndex({})
+    index.check(fp("hokkaido", issue.format(co="Hokkaido Bank", amount="30", price="101-1/4")))
+    gunma = issue.format(co="Gunma Bank", amount="50", price="101-3/8")
+    assert index.check(fp("gunma", gunma, at(1))).relation == "new"
+
+
+@pytest.mark.parametrize(
+    ("figure", "distinctive"),
+    [("2253664", True), ("872.3", True), ("12.1", True), ("38", False), ("1987", False), ("1-1/4", False)],
+)
+def test_figures_with_three_significant_digits_are_distinctive(figure, distinctive):
+    assert dedup._figure_hash(figure) & 1 == distinctive
+
+
+def test_exchange_rate_with_four_decimals_keeps_them():
+    assert dedup.tokens("us/uk 1.6180 - 1.6187")[1] == ["1.6180", "1.6187"]
