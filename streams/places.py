@@ -70,6 +70,11 @@ class _LangData:
     modifiers: frozenset[str]
     first_names: frozenset[str]
     prefix_ends: frozenset[str]  # last words of the qualifier prefixes ("de", "of")
+    not_surnames: frozenset[str]  # institutions and calendar words: "Huntsville High", "Alexandria Friday"
+    street_words: frozenset[str]  # "Memphis Street", "Augusta St.": a street, not the place
+    street_prefixes: frozenset[str]  # "rue de Paris", "avenue de Versailles"
+    locatives: frozenset[str]  # "in Arlington", "à Paris": the word before reads as a place
+    lowercase_common: frozenset[str]  # honorifics that written in lower case are ordinary words
     abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
     abbreviation_re: re.Pattern[str] | None
     gap: re.Pattern[str]  # what may stand between two capitalised words of one name
@@ -95,6 +100,11 @@ def _lang_data() -> _LangData:
     arts: set[str] = set()
     mods: set[str] = set()
     first: set[str] = set()
+    streets: set[str] = set()
+    street_pre: set[str] = set()
+    inst: set[str] = set()
+    loc: set[str] = set()
+    lower_common: set[str] = set()
     for path in sorted(LANG_DIR.glob("*_first_names.txt")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
@@ -115,6 +125,13 @@ def _lang_data() -> _LangData:
         arts.update(gz.fold(w) for w in d.get("articles", []))
         mods.update(gz.fold(w) for w in d.get("place_modifiers", []))
         abbr.update({gz.fold(k): v for k, v in d.get("region_abbreviations", {}).items()})
+        streets.update(gz.fold(w) for w in d.get("street_words", []))
+        street_pre.update(gz.fold(w) for w in d.get("street_prefixes", []))
+        inst.update(gz.fold(w) for w in d.get("institutions", []))
+        inst.update(gz.fold(w) for w in d.get("calendar_words", []))
+        loc.update(w.lower() for w in d.get("locatives", []))  # not folded: French "à" is not "a"
+        # As written, not folded: "miss" is a verb, but French "général" stays a title.
+        lower_common.update(d.get("honorifics_lowercase_common", []))
     abbr_forms = sorted(
         {
             k
@@ -149,6 +166,11 @@ def _lang_data() -> _LangData:
         frozenset(mods),
         frozenset(first),
         frozenset(p.split()[-1] for p in pre),
+        frozenset(inst),
+        frozenset(streets),
+        frozenset(street_pre),
+        frozenset(loc),
+        frozenset(lower_common),
         abbr,
         abbr_re,
         gap,
@@ -168,6 +190,7 @@ class _Mention:
     alone: bool = False  # no other place in the article to support or contradict it
     dateline: bool = False  # opens a paragraph as a dateline does ("MANSFIELD, La. —")
     before: tuple[str, str, int] | None = None  # the word before, as _word_before returns it
+    after: tuple[str, str] | None = None  # the text up to the word after, and that word (_word_after)
     scores: dict[int, float] = field(default_factory=dict)  # context-free
     final: dict[int, float] = field(default_factory=dict)  # after context
     best: int = -1
@@ -365,11 +388,13 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             q = lang.suffixes.get(_fold_fast(word)) if gap in (" ", "\u00a0", "-") else None
             if q in ("city", "admin1") and word[:1].isupper() and _fold_fast(word) in _GENERIC_LAST:
                 q = None  # "Ohio State University", "Dublin City Council": an organisation follows
+            m.after = (gap, word)
             if q:
                 m.qualifier = q
                 if word[:1].isupper() and q != "city":
                     # "Laurel County", "Donetsk Oblast" are the names; "Dublin City Council" is not.
                     m.end += len(gap) + len(word)
+                    m.after = None
                     if j + 1 < n and caps[j + 1][0] < m.end:
                         j += 1
             # ... or before it: "région de Donetsk", "state of Texas".
@@ -398,11 +423,27 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             m.dateline = True
     verdicts = [_verdict(text, m) for m in mentions]
     persons = {text[m.start : m.end] for m, v in zip(mentions, verdicts, strict=True) if v == _PERSON}
+    # A name once read as a person's is a person's throughout ("Robert Douglas ... Douglas said"),
+    # except where a preposition of place stands before it ("in Arlington", "à Paris").
     return [
         m
         for m, v in zip(mentions, verdicts, strict=True)
-        if v == _KEEP and not (m.single and text[m.start : m.end] in persons and not _is_region(m.codes))
+        if v == _KEEP
+        and not (
+            m.single
+            and text[m.start : m.end] in persons
+            and not _is_region(m.codes)
+            and not _after_locative(m, lang)
+        )
     ]
+
+
+def _after_locative(m: _Mention, lang: _LangData) -> bool:
+    """Return whether a preposition of place ("in", "near", "à") stands right before the name."""
+    if m.before is None:
+        return False
+    prev, gap, _ = m.before
+    return gap in (" ", "\u00a0", "'", "’") and prev.lower() in lang.locatives
 
 
 _KEEP, _DROP, _PERSON = 0, 1, 2
@@ -439,13 +480,29 @@ def _is_big(codes: tuple[int, ...]) -> bool:
     )
 
 
+def _on_street(text: str, m: _Mention, lang: _LangData) -> bool:
+    """Return whether the name is part of a street's name ("Memphis St.", "rue de Paris")."""
+    gap, nxt = m.after or _word_after(text, m.end)
+    if gap in (" ", "\u00a0") and nxt[:1].isupper() and _fold_fast(nxt) in lang.street_words:
+        # "Douglas County Road 4" still names the county.
+        return _fold_fast(text[m.start : m.end]).rsplit(" ", 1)[-1] not in lang.suffixes
+    prev, gap, prev_start = m.before or _word_before(text, m.start)
+    p_f = _fold_fast(prev) if prev else ""
+    if p_f in lang.street_prefixes and gap == " ":
+        return True
+    if p_f in lang.prefix_ends and gap in (" ", "'", "’") and prev_start > 0:
+        before = _word_before(text, prev_start)[0]
+        return bool(before) and _fold_fast(before) in lang.street_prefixes
+    return False
+
+
 def _verdict(text: str, m: _Mention) -> int:
     """Return whether a spotted name reads as a place (_KEEP), a word (_DROP) or a person (_PERSON)."""
     lang = _lang_data()
-    if m.qualifier:
+    if m.qualifier or all(c & 3 == gz.NAME_DEMONYM for c in m.codes):
         return _KEEP
-    if all(c & 3 == gz.NAME_DEMONYM for c in m.codes):
-        return _KEEP
+    if _on_street(text, m, lang):
+        return _DROP
     surface = text[m.start : m.end]
     big = _is_big(m.codes)
     if m.single and len(surface) > 3 and surface.isupper() and not m.dateline and not _is_region(m.codes):
@@ -456,7 +513,11 @@ def _verdict(text: str, m: _Mention) -> int:
     prev, gap, prev_start = m.before or _word_before(text, m.start)
     if prev:
         p_f = _fold_fast(prev)
-        if p_f in lang.honorifics and (gap.strip() == "" or (gap.strip() == "." and len(prev) <= 4)):
+        if (
+            p_f in lang.honorifics
+            and prev not in lang.lowercase_common
+            and (gap.strip() == "" or (gap.strip() == "." and len(prev) <= 4))
+        ):
             # "Mr. Paris", "Gen. Lee", "President Lincoln"; not "... Court Judge. Columbus".
             return _PERSON
         if (
@@ -479,13 +540,14 @@ def _verdict(text: str, m: _Mention) -> int:
             # "Denzel Washington", "Avril Haines": a capitalised word before the name.
             return _PERSON if m.single else _DROP
     if m.single:
-        gap, nxt = _word_after(text, m.end)
+        gap, nxt = m.after or _word_after(text, m.end)
         n_f = _fold_fast(nxt) if nxt else ""
         if (
             gap in (" ", "\u00a0")
             and nxt[:1].isupper()
             and _fold_fast(surface) in lang.first_names
             and n_f not in lang.titles
+            and n_f not in lang.not_surnames
             and n_f not in lang.org_words
             and not _is_place_word(n_f)
             and not _title_case(text, m.start)
@@ -503,6 +565,7 @@ def _verdict(text: str, m: _Mention) -> int:
             and gap in (" ", "\u00a0")
             and nxt[:1].isupper()
             and n_f not in lang.titles
+            and n_f not in lang.not_surnames
             and not _is_place_word(n_f)
             and not _title_case(text, m.start)
         ):

@@ -331,3 +331,41 @@ def test_german_spellings_and_qualifiers() -> None:
     )
     assert found["Donezk"] == (DONETSK_OBLAST, "UA", "admin1")
     assert found["Charkiw"][0] == KHARKIV
+
+
+@pytest.mark.parametrize(
+    ("body", "language", "street", "place"),
+    [
+        ("Police closed Cooper Street and Washington Drive near Atlanta.", "en", "Washington", "Atlanta"),
+        ("Le cortège est parti de la rue de Paris, à Lyon.", "fr", "Paris", "Lyon"),
+        ("Un rassemblement a eu lieu avenue de Versailles, à Lyon.", "fr", "Versailles", "Lyon"),
+    ],
+)
+def test_street_names_are_not_places(body: str, language: str, street: str, place: str) -> None:
+    found = places_of(body, language)
+    assert street not in found
+    assert found[place][1] == "FR" if language == "fr" else found[place][1] == "US"
+
+
+def test_county_road_still_names_the_county() -> None:
+    found = places_of("The crash closed Douglas County Road 4 near Alexandria, Minn.")
+    assert found["Douglas County"][2] == "admin2"
+
+
+def test_place_before_an_institution_is_its_seat() -> None:
+    assert places_of("Students at Huntsville High School won the state contest.")["Huntsville"][1] == "US"
+
+
+def test_place_before_a_weekday_is_not_a_given_name() -> None:
+    assert "Alexandria" in places_of("A man was injured in Alexandria Friday night.")
+
+
+def test_preposition_of_place_outweighs_a_nickname() -> None:
+    body = "Mr. Arlington, the former mayor, died on Monday. He had lived in Arlington for 50 years."
+    assert places_of(body)["Arlington"][1] == "US"
+    assert places_of("M. Paris a parlé lundi. La réunion a eu lieu à Paris.", "fr")["Paris"][1] == "FR"
+
+
+def test_lowercase_verb_is_no_honorific() -> None:
+    assert "Rochester" in places_of("Storms are expected to miss Rochester this week.")
+    assert "Rochester" not in places_of("The judges praised Miss Rochester for her speech.")
