@@ -9,9 +9,24 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
+
+import faust
 
 from streams.brokers import die_with_parent
+
+
+class Worker(faust.Worker):
+    """Faust's worker without its terminal spinner.
+
+    At -l warn or above the spinner sets the root logger to DEBUG so that it can spin on every
+    record: each debug call in Faust and aiokafka then builds a record only to drop it (measured:
+    about 6% of the worker's time on a backlog).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spinner = None
 
 
 def run_worker(log_level: str = "info") -> None:
