@@ -7,7 +7,8 @@ Sources, all installed packages except the two small files under `streams/data/p
 - `countryinfo` 1.0.1 (MIT): country coordinates (the CIA World Factbook point, which GeoNames
   also uses for most countries), alternative spellings, translations and English demonyms;
 - `rgeocoder` 0.1.6 (MIT; GeoNames cities1000): first- and second-level division names of each
-  city, from which second-level divisions (US counties, parishes...) get their coordinates;
+  city, from which second-level divisions (US counties, parishes...) get their coordinates and
+  each town the division it lies in (`Gazetteer.county`);
 - `streams/data/places/admin1CodesASCII.txt`: GeoNames' first-level divisions with their ids;
 - `streams/data/places/supplement.tsv`: regions and waters no package has, a source per line.
 
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data" / "places"
 # Bump when the build logic or a data file changes: the cache key includes it.
-BUILD_VERSION = "7"
+BUILD_VERSION = "8"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -161,7 +162,7 @@ def index_path() -> Path:
     return cache_dir() / f"gazetteer-{_data_version()}.pkl"
 
 
-_ARRAYS = ("geonameid", "lat", "lon", "population", "kind", "capital")
+_ARRAYS = ("geonameid", "lat", "lon", "population", "kind", "capital", "county")
 
 
 class Gazetteer:
@@ -180,6 +181,8 @@ class Gazetteer:
         self.population: list[int] = state["population"].tolist()
         self.kind: list[int] = state["kind"].tolist()
         self.capital: list[bool] = state["capital"].tolist()
+        # The index of the second-level division a city lies in, or -1 where none is known.
+        self.county: list[int] = state["county"].tolist()
         self.country: list[str] = state["country"]
         self.admin1: list[str] = state["admin1"]
         self.display: list[str] = state["display"]
@@ -200,6 +203,7 @@ class _Builder:
         self.names: dict[str, list[int]] = defaultdict(list)
         self.skeletons: dict[str, list[int]] = defaultdict(list)
         self.uppercase_only: set[str] = set()
+        self.county: dict[int, int] = {}  # city row -> its second-level division's row
 
     def add(
         self,
@@ -410,14 +414,17 @@ def build() -> Gazetteer:
         key = (a1, row["admin2"])
         a2_points[key].append((float(row["lat"]), float(row["lon"])))
         a2_display[key] = row["admin2"]
+    a2_index: dict[tuple[str, str], int] = {}
     for (a1, a2name), points in a2_points.items():
         cc = a1.split(".")[0]
         lat, lon = _midpoint(points)
         idx = b.add(_synthetic_id(a1, a2name), a2name, cc, a1, lat, lon, 0, "admin2")
+        a2_index[(a1, a2name)] = idx
         b.name(idx, a2name, NAME_PRIMARY)
         base = _ADMIN_GENERIC.sub(" ", a2name).strip(" '-")
         if base and fold(base) != fold(a2name) and len(base) > 3:
             b.name(idx, base, NAME_BASE, skeleton_too=False)
+    _link_counties(b, city_rows, rows, a1_by_name, a2_index)
 
     # City names last, so that divisions and countries come first in each bucket. Alternate
     # names of small places are mostly former names and surnames ("Baker", "Turner"): only
@@ -443,6 +450,36 @@ def build() -> Gazetteer:
     return _finish(b, admin1_index, country_index, admin1_names)
 
 
+def _link_counties(
+    b: _Builder,
+    city_rows: list[tuple[int, dict[str, Any]]],
+    rows: list[dict[str, str]],
+    a1_by_name: dict[tuple[str, str], str],
+    a2_index: dict[tuple[str, str], int],
+) -> None:
+    """Record the second-level division each city lies in, where rgeocoder's row for it names one.
+
+    A city is matched to its row by country and name, then by position: the two packages take
+    their points from different GeoNames dumps, which sometimes moved a town by a few hundred
+    metres, so the nearest row within about 10 km counts.
+    """
+    by_name: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
+    for row in rows:
+        a1 = a1_by_name.get((row["cc"], fold(row["admin1"])))
+        a2 = a2_index.get((a1, row["admin2"])) if a1 else None
+        if a2 is not None:
+            by_name[(row["cc"], fold(row["name"]))].append((float(row["lat"]), float(row["lon"]), a2))
+    for idx, c in city_rows:
+        lat, lon = float(c["latitude"]), float(c["longitude"])
+        best, best_d = -1, 0.01  # squared degrees: about 10 km
+        for rlat, rlon, a2 in by_name.get((c["countrycode"], fold(c["name"])), ()):
+            d = (rlat - lat) ** 2 + (rlon - lon) ** 2
+            if d < best_d:
+                best, best_d = a2, d
+        if best >= 0:
+            b.county[idx] = best
+
+
 def _finish(
     b: _Builder, admin1_index: dict[str, int], country_index: dict[str, int], admin1_names: dict[str, str]
 ) -> Gazetteer:
@@ -461,6 +498,9 @@ def _finish(
         "population": np.fromiter((r[6] for r in rows), dtype=np.int64, count=len(rows)),
         "kind": np.fromiter((r[7] for r in rows), dtype=np.int8, count=len(rows)),
         "capital": np.fromiter((r[8] for r in rows), dtype=np.bool_, count=len(rows)),
+        "county": np.fromiter(
+            (b.county.get(i, -1) for i in range(len(rows))), dtype=np.int32, count=len(rows)
+        ),
         "names": pack(b.names),
         "skeletons": pack(b.skeletons),
         "admin1_index": admin1_index,

@@ -735,6 +735,7 @@ class _Group:
     weight: float
     countries: dict[str, float]  # country -> probability that the name lies in it
     admins: dict[str, float]  # first-level division -> probability
+    counties: dict[int, float]  # second-level division (its row) -> probability: it, or a town in it
     points: list[tuple[float, float]]
 
 
@@ -746,6 +747,7 @@ _COUNTRY_WEIGHT = 1.8
 _COUNTRY_PRIOR = 3.0
 _CAPITAL_BONUS = 1.0
 _ADMIN_WEIGHT = 1.2
+_COUNTY_WEIGHT = 1.5
 _NEAR_BONUS = 0.6
 
 
@@ -755,6 +757,7 @@ def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], w
     z = sum(w for _, w in plausible)
     countries: dict[str, float] = {}
     admins: dict[str, float] = {}
+    counties: dict[int, float] = {}
     points: list[tuple[float, float]] = []
     small = True
     for c, w in sorted(plausible, key=lambda cw: -cw[1]):
@@ -765,12 +768,15 @@ def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], w
             countries[cc] = countries.get(cc, 0.0) + prob
         if kind in (0, 1, 2) and g.admin1[p]:
             admins[g.admin1[p]] = admins.get(g.admin1[p], 0.0) + prob
+        county = p if kind == 2 else g.county[p] if kind == 0 else -1
+        if county >= 0:
+            counties[county] = counties.get(county, 0.0) + prob
         if kind in (0, 2) and len(points) < 8:
             points.append((float(g.lat[p]), float(g.lon[p])))
         small = small and kind == 0 and g.population[p] < 20000
     if small:
         weight *= 0.5  # small towns are the likeliest wrong namesakes: they vote softly
-    return _Group(members, scores, weight, countries, admins, points)
+    return _Group(members, scores, weight, countries, admins, counties, points)
 
 
 def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None) -> None:
@@ -856,12 +862,13 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
 class _Context:
     """The support every voting name lends, summed once per round (each name then subtracts its own)."""
 
-    __slots__ = ("admins", "countries", "index", "points", "total", "voters")
+    __slots__ = ("admins", "counties", "countries", "index", "points", "total", "voters")
 
     def __init__(self, voters: list[_Group]) -> None:
         self.voters = voters
         self.countries: dict[str, float] = {}
         self.admins: dict[str, float] = {}
+        self.counties: dict[int, float] = {}
         self.total = 0.0
         self.points: list[tuple[float, float, int]] = []
         self.index = {id(v.members): k for k, v in enumerate(voters)}
@@ -872,6 +879,8 @@ class _Context:
                 self.countries[cc] = self.countries.get(cc, 0.0) + v.weight * prob
             for a1, prob in v.admins.items():
                 self.admins[a1] = self.admins.get(a1, 0.0) + v.weight * prob
+            for a2, prob in v.counties.items():
+                self.counties[a2] = self.counties.get(a2, 0.0) + v.weight * prob
             if len(self.points) < _MAX_POINTS:
                 # Enough for any real article; bounds the work on a list of a thousand towns.
                 self.points.extend((lat, lon, k) for lat, lon in v.points)
@@ -906,6 +915,13 @@ def _score_group(
         if kind in (0, 1, 2) and a1:
             w_a1 = ctx.admins.get(a1, 0.0) - (own.weight * own.admins.get(a1, 0.0) if own else 0.0)
             s += _ADMIN_WEIGHT * min(2.0, w_a1)
+        county = p if kind == 2 else g.county[p] if kind == 0 else -1
+        if county >= 0 and ctx.counties:
+            # "Huntsville" beside "Walker County" is the county seat in Texas, not the Alabama city.
+            w_a2 = ctx.counties.get(county, 0.0) - (
+                own.weight * own.counties.get(county, 0.0) if own else 0.0
+            )
+            s += _COUNTY_WEIGHT * min(2.0, w_a2)
         if kind in (0, 2) and c in near_rank and points:
             lat, lon = float(g.lat[p]), float(g.lon[p])
             best_d = 1e9

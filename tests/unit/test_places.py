@@ -369,3 +369,29 @@ def test_preposition_of_place_outweighs_a_nickname() -> None:
 def test_lowercase_verb_is_no_honorific() -> None:
     assert "Rochester" in places_of("Storms are expected to miss Rochester this week.")
     assert "Rochester" not in places_of("The judges praised Miss Rochester for her speech.")
+
+
+def test_gazetteer_links_towns_to_their_county() -> None:
+    g = gazetteer.load()
+    seats = {g.admin1[i]: g.display[g.county[i]] for i in range(len(g)) if g.display[i] == "Huntsville"}
+    assert seats["US.TX"] == "Walker County"
+    assert seats["US.AL"] == "Madison County"
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        (
+            "The burn ban issued for Walker County was lifted Monday. Huntsville officials said it rained.",
+            "en",
+        ),
+        (
+            "L'interdiction de brûler dans le comté de Walker est levée, selon la police de Huntsville.",
+            "fr",
+        ),
+    ],
+)
+def test_town_beside_its_county_is_the_county_seat(body: str, language: str) -> None:
+    g = gazetteer.load()
+    gid = places_of(body, language)["Huntsville"][0]
+    assert g.admin1[g.geonameid.index(gid)] == "US.TX"
