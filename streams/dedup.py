@@ -99,6 +99,9 @@ _IS_FIGURE = ":".__gt__  # a token is a figure or letters: digits sort before ":
 _GROUPS = re.compile(r"\d{1,3}(?:[,.]\d{3})+")
 _SEPARATOR = re.compile(r"\D")
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
+# A hyphen between a figure and a word: one desk writes "an 11-year life", another "an 11 year
+# life" ("mid-1988", "mid 1988"). A range ("12-1/2") or a compound of words keeps its hyphen.
+_FIGURE_HYPHEN = re.compile(r"-(?:(?<=\d-)(?=[^\W\d_])|(?<=[^\W\d_]-)(?=\d))")
 
 
 @dataclass(slots=True)
@@ -229,25 +232,6 @@ def _spellings(language: str | None) -> dict[str, str]:
     return merged
 
 
-_compounds: dict[str, tuple[str, ...]] = {}
-
-
-def _compound(word: str) -> tuple[str, ...]:
-    """Return a hyphenated word as its parts when it joins a figure and a word ("11-year", "mid-1988").
-
-    One desk writes "an 11-year life", another "an 11 year life"; a range ("12-1/2") stays whole.
-    """
-    parts = _compounds.get(word)
-    if parts is None:
-        pieces = [p for p in map(_STRIP, word.split("-")) if p]
-        joins = any(map(_IS_FIGURE, pieces)) and any(map(str.isalpha, pieces))
-        parts = tuple(pieces) if joins else (word,)
-        if len(_compounds) > 100_000:
-            _compounds.clear()
-        _compounds[word] = parts
-    return parts
-
-
 _token_hashes: dict[str, int] = {}
 
 
@@ -266,6 +250,9 @@ def _hash32(text: str) -> int:
     return xxhash.xxh32_intdigest(text.encode())
 
 
+_figure_hashes: dict[str, int] = {}
+
+
 def _figure_hash(figure: str) -> int:
     """Return the 32-bit hash of a normalised figure, its lowest bit set if the figure is distinctive.
 
@@ -273,9 +260,15 @@ def _figure_hash(figure: str) -> int:
     range or a fraction. Such figures are what one results table or report has and another
     lacks; small counts, years, fractions ("1-1/4") and ranges ("124-150") fill every template.
     """
-    digits = figure.replace(".", "").strip("0")
-    distinctive = len(digits) >= 3 and digits.isdigit() and not _YEAR.fullmatch(figure)
-    return (_hash32(figure) & ~1) | distinctive
+    value = _figure_hashes.get(figure)
+    if value is None:
+        digits = figure.replace(".", "").strip("0")
+        distinctive = len(digits) >= 3 and digits.isdigit() and not _YEAR.fullmatch(figure)
+        value = (_hash32(figure) & ~1) | distinctive
+        if len(_figure_hashes) > 200_000:
+            _figure_hashes.clear()
+        _figure_hashes[figure] = value
+    return value
 
 
 def normal_figure(figure: str) -> str:
@@ -323,17 +316,17 @@ def prose(article: Article) -> str:
 def tokens(text: str, language: str | None = None) -> tuple[list[str], list[str]]:
     """Return the word tokens of case-folded `text` (figures normalised, one spelling) and its figures."""
     blanked = text.translate(_BLANKS)
-    words = list(filter(None, map(_STRIP, blanked.split())))
     if "-" in blanked:
-        words = list(chain.from_iterable(_compound(w) if "-" in w else (w,) for w in words))
+        blanked = _FIGURE_HYPHEN.sub(" ", blanked)
+    words = list(filter(None, map(_STRIP, blanked.split())))
     spellings = _spellings(language)
     if not spellings.keys().isdisjoint(words):
-        words = [spellings.get(w, w) for w in words]
+        words = list(map(spellings.get, words, words))  # dict.get(w, w), looped in C
     figures = list(filter(_IS_FIGURE, words))
     changed = {w: normal_figure(w) for w in figures if not w.isdigit()}
     if any(w != normal for w, normal in changed.items()):
-        words = [changed.get(w, w) for w in words]
-        figures = [changed.get(w, w) for w in figures]
+        words = list(map(changed.get, words, words))
+        figures = list(map(changed.get, figures, figures))
     return words, figures
 
 
@@ -569,6 +562,17 @@ def _figure_count(hashes: np.ndarray) -> int:
     return int(np.count_nonzero(hashes & FIGURE_BIT))
 
 
+def _figures_agree(new: Sketch, old: Sketch, thresholds: Thresholds) -> bool:
+    """Return whether the two texts share enough distinctive figures to be one results table or report."""
+    same, n_new, n_old = _common(
+        new.numbers[(new.numbers & FIGURE_BIT) != 0],
+        new.number_cut,
+        old.numbers[(old.numbers & FIGURE_BIT) != 0],
+        old.number_cut,
+    )
+    return same >= thresholds.agreeing_figures and same >= thresholds.figure_share * min(n_new, n_old)
+
+
 def relate(
     new: Sketch, old: Sketch, thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> tuple[Relation, float, float] | None:
@@ -580,7 +584,8 @@ def relate(
 
     Figures decide between a story and its template: when both texts have figures the other
     lacks, they are different stories unless few changed (an edit) or the copy is marked as an
-    update or correction.
+    update or correction. Figures are also evidence for: texts that share most of their
+    distinctive figures are one story at less overlap (a results table reworded or reformatted).
     """
     new_sample, old_sample, shared = _overlap(new.sample, new.cut, old.sample, old.cut)
     common, n_new, n_old = len(shared), len(new_sample), len(old_sample)
@@ -601,20 +606,6 @@ def relate(
         needed = thresholds.overlap
     else:
         needed = thresholds.large_overlap
-    same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)
-    fewer_figures = min(new_figures, old_figures)
-    changed = fewer_figures - same_figures
-    same_distinctive, new_distinctive, old_distinctive = _common(
-        new.numbers[(new.numbers & FIGURE_BIT) != 0],
-        new.number_cut,
-        old.numbers[(old.numbers & FIGURE_BIT) != 0],
-        old.number_cut,
-    )
-    figures_agree = same_distinctive >= thresholds.agreeing_figures and (
-        same_distinctive >= thresholds.figure_share * min(new_distinctive, old_distinctive)
-    )
-    if figures_agree:
-        needed -= thresholds.figure_relief
     marked = new.marker is not None
     if marked:
         needed -= thresholds.marked_relief
@@ -624,7 +615,13 @@ def relate(
         and _new_lede(new, old, words_only=True)
     ):
         needed -= thresholds.re_top_relief  # the old copy under a new opening: re-topped
-    if similarity < max(needed, thresholds.least_overlap):
+    needed = max(needed, thresholds.least_overlap)
+    if similarity < max(needed - thresholds.figure_relief, thresholds.least_overlap):
+        return None  # (before comparing figures: most candidates end here)
+    same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)
+    changed = min(new_figures, old_figures) - same_figures
+    figures_agree = (similarity < needed or changed > 0) and _figures_agree(new, old, thresholds)
+    if similarity < needed and not figures_agree:
         return None
     if changed and not figures_agree:
         # A changed figure is an edit only among several; in a notice with a handful of figures
@@ -994,7 +991,9 @@ class StoryIndex:
     def _candidates(self, entry: _Entry) -> list[int]:
         """Return the sequence numbers worth scoring against `entry`: exact copies, then shared shingles."""
         exact = self._exact.get(entry.exact, ())
-        found = [seqs for seqs in map(self._postings.get, entry.sketch.sample.tolist()) if seqs]
+        postings = self._postings
+        # The set intersection runs in C; most of a text's shingles are posted by no one.
+        found = [postings[key] for key in postings.keys() & entry.sketch.sample.tolist()]
         if self.translations:
             found.extend(seqs for seqs in map(self._places.get, entry.places.tolist()) if seqs)
         hits = Counter(chain.from_iterable(seqs for seqs in found if len(seqs) < CROWDED))
