@@ -148,7 +148,8 @@ def _lang_data() -> _LangData:
     )
     # Between two capitalised words of one name: spaces, a hyphen, an abbreviation's full stop
     # ("St. Louis"), connectors ("Rostov-on-Don") and elided articles ("Côte d'Ivoire").
-    sep = r"(?:[ \t\u00a0]+|[ \t]*[-‐][ \t]*)"
+    # A single line break too: fixed-width wire copy wraps lines inside names ("New\nJersey").
+    sep = r"(?:[ \t\u00a0]+|[ \t]*[-‐][ \t]*|[ \t]*\n[ \t]*)"
     words = "|".join(sorted((re.escape(c) for c in conn if c.isalpha()), key=len, reverse=True))
     gap = re.compile(rf"(?:{sep}|\.[ \t]+)(?:(?:{words})(?:{sep}|['’]))*")
     return _LangData(
@@ -496,12 +497,29 @@ def _on_street(text: str, m: _Mention, lang: _LangData) -> bool:
     return False
 
 
+def _bare_postal_code(text: str, m: _Mention) -> bool:
+    """Return whether the name is a two-letter division code not qualifying a place before it.
+
+    "Paris, TX" and a dateline's "AUSTIN, TX" are Texas; "KY 90", "CRIME-SC", "10:22 AM CT" and
+    a company's "NV" are not.
+    """
+    if m.end - m.start != 2 or not text[m.start : m.end].isupper():
+        return False
+    g = gz.load()
+    if not all(g.kind[c >> 2] == 1 for c in m.codes):
+        return False
+    prev, gap, _ = m.before or _word_before(text, m.start)
+    return not (gap == ", " and prev[:1].isupper())
+
+
 def _verdict(text: str, m: _Mention) -> int:
     """Return whether a spotted name reads as a place (_KEEP), a word (_DROP) or a person (_PERSON)."""
     lang = _lang_data()
     if m.qualifier or all(c & 3 == gz.NAME_DEMONYM for c in m.codes):
         return _KEEP
     if _on_street(text, m, lang):
+        return _DROP
+    if _bare_postal_code(text, m):
         return _DROP
     surface = text[m.start : m.end]
     big = _is_big(m.codes)

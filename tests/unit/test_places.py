@@ -395,3 +395,30 @@ def test_town_beside_its_county_is_the_county_seat(body: str, language: str) -> 
     g = gazetteer.load()
     gid = places_of(body, language)["Huntsville"][0]
     assert g.admin1[g.geonameid.index(gid)] == "US.TX"
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        ("The plant stands opposite the port in New\nJersey, officials said.", "en"),
+        ("La centrale se trouve en face du port du New\nJersey, selon les autorités.", "fr"),
+    ],
+)
+def test_a_line_break_inside_a_name_keeps_it_whole(body: str, language: str) -> None:
+    assert places_of(body, language)["New\nJersey"][2] == "admin1"
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        ("Volunteers will pick up trash along KY 90 near Corbin, police said.", "en"),
+        ("La route KY 90 a été fermée près de Corbin, selon la police.", "fr"),
+    ],
+)
+def test_bare_state_code_is_no_place(body: str, language: str) -> None:
+    assert "KY" not in places_of(body, language)
+
+
+def test_state_code_after_a_town_is_the_state() -> None:
+    assert places_of("The fire destroyed two homes in Paris, TX, on Sunday.")["TX"][2] == "admin1"
+    assert places_of("Le garçon a été retrouvé à Paris, TX, selon la police.", "fr")["TX"][2] == "admin1"
