@@ -231,6 +231,13 @@ def _lookup(key: str, surface: str, allow_skeleton: bool) -> tuple[tuple[int, ..
     return (), False
 
 
+def _demonym_place(g: gz.Gazetteer, code: str | None) -> int:
+    """Return the place a demonym's code names: a country ("FR") or a division ("US.OH"), or -1."""
+    if not code:
+        return -1
+    return g.country_index.get(code, g.admin1_index.get(code, -1))
+
+
 def _cap_tokens(text: str) -> list[tuple[int, int]]:
     """Return the (start, end) of every capitalised word and capital abbreviation ("U.S.").
 
@@ -342,9 +349,9 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             j += 1
         found: tuple[int, tuple[int, ...], bool] | None = None
         first = _fold_fast(text[s:e])
-        dem = lang.demonyms.get(first)
-        if dem and dem in g.country_index and len(ends) == 1:
-            mentions.append(_Mention(s, e, (g.country_index[dem] * 4 + gz.NAME_DEMONYM,)))
+        dem = _demonym_place(g, lang.demonyms.get(first))
+        if dem >= 0 and len(ends) == 1:
+            mentions.append(_Mention(s, e, (dem * 4 + gz.NAME_DEMONYM,)))
             i += 1
             continue
         for j in reversed(ends):
@@ -1137,8 +1144,8 @@ def resolve_spans(body: str, spans: list[tuple[int, int]], language: str | None 
         if not codes and key in lang.abbreviations and lang.abbreviations[key] in g.admin1_index:
             codes = (g.admin1_index[lang.abbreviations[key]] * 4 + gz.NAME_ALTERNATE,)
             qualifier = "admin"
-        if not codes and key in lang.demonyms and lang.demonyms[key] in g.country_index:
-            codes = (g.country_index[lang.demonyms[key]] * 4 + gz.NAME_DEMONYM,)
+        if not codes and _demonym_place(g, lang.demonyms.get(key)) >= 0:
+            codes = (_demonym_place(g, lang.demonyms[key]) * 4 + gz.NAME_DEMONYM,)
         if not codes:
             continue
         m = _Mention(s, e, codes, qualifier=qualifier, skeleton=skel, single=len(key.split()) == 1)

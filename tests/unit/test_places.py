@@ -422,3 +422,19 @@ def test_bare_state_code_is_no_place(body: str, language: str) -> None:
 def test_state_code_after_a_town_is_the_state() -> None:
     assert places_of("The fire destroyed two homes in Paris, TX, on Sunday.")["TX"][2] == "admin1"
     assert places_of("Le garçon a été retrouvé à Paris, TX, selon la police.", "fr")["TX"][2] == "admin1"
+
+
+@pytest.mark.parametrize(
+    ("body", "language", "word", "division"),
+    [
+        ("The program will help thousands of low-income Ohioans this year.", "en", "Ohioans", "Ohio"),
+        ("Starting in July, Ontarians will receive a tax cut.", "en", "Ontarians", "Ontario"),
+        ("Les Ontariens recevront une baisse d'impôt en juillet.", "fr", "Ontariens", "Ontario"),
+        ("Des Tchétchènes ont été arrêtés à Moscou.", "fr", "Tchétchènes", "Chechnya"),
+    ],
+)
+def test_people_of_a_division_name_the_division(body: str, language: str, word: str, division: str) -> None:
+    places, _ = resolve_places(Article(id="t", body=body, language=language))
+    found = {m.text: p for p in places for m in p.mentions}
+    assert found[word].kind == "admin1"
+    assert division in found[word].name
