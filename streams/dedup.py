@@ -494,7 +494,10 @@ class Thresholds:
     figure_agreement: float = 0.85  # figure shingles shared at least this much...
     figure_agreement_gap: float = 0.1  # ...and almost as much as the others: a re-topped version
     duplicate_inside: float = 0.9  # share of the new text found in the old one to call it a duplicate
-    update_growth: float = 1.05  # ...and is longer by this much: paragraphs added, an update
+    update_growth: float = 1.05  # ...and is longer by this much: paragraphs added, an update...
+    update_added: int = 4  # ...and by this many shingles at least (a word or two is an edit)...
+    update_keeps: float = 0.75  # ...if it keeps this share of the old text
+    added_figures: int = 2  # figures the old text lacks that make a text keeping it an update
     # Many figures in common, and most of the smaller text's: the same results table or report,
     # reworded or reformatted ("Revs" for "Sales", "12.1 mln" for "12,141,000", a note added).
     # Chance does not share six exact figures; a template filled in again shares few of them.
@@ -562,15 +565,14 @@ def _figure_count(hashes: np.ndarray) -> int:
     return int(np.count_nonzero(hashes & FIGURE_BIT))
 
 
-def _figures_agree(new: Sketch, old: Sketch, thresholds: Thresholds) -> bool:
-    """Return whether the two texts share enough distinctive figures to be one results table or report."""
-    same, n_new, n_old = _common(
+def _distinctive(new: Sketch, old: Sketch) -> tuple[int, int, int]:
+    """Return (shared, new's, old's) distinctive figures (see `_figure_hash`), cut as `_common` cuts."""
+    return _common(
         new.numbers[(new.numbers & FIGURE_BIT) != 0],
         new.number_cut,
         old.numbers[(old.numbers & FIGURE_BIT) != 0],
         old.number_cut,
     )
-    return same >= thresholds.agreeing_figures and same >= thresholds.figure_share * min(n_new, n_old)
 
 
 def relate(
@@ -620,7 +622,12 @@ def relate(
         return None  # (before comparing figures: most candidates end here)
     same_figures, new_figures, old_figures = _common(new.numbers, new.number_cut, old.numbers, old.number_cut)
     changed = min(new_figures, old_figures) - same_figures
-    figures_agree = (similarity < needed or changed > 0) and _figures_agree(new, old, thresholds)
+    same_distinctive, new_distinctive, old_distinctive = (
+        _distinctive(new, old) if similarity < needed or changed else (0, 0, 0)
+    )
+    figures_agree = same_distinctive >= thresholds.agreeing_figures and (
+        same_distinctive >= thresholds.figure_share * min(new_distinctive, old_distinctive)
+    )
     if similarity < needed and not figures_agree:
         return None
     if changed and not figures_agree:
@@ -661,12 +668,15 @@ def relate(
         return "duplicate", similarity, resemblance
     if changed:  # a figure changed: the copy says something new (a toll rises, a result is restated)
         return "update", similarity, resemblance
-    if _new_lede(new, old):  # old copy under a new opening: re-topped
-        return "update", similarity, resemblance
+    if size >= thresholds.medium and _new_lede(new, old):  # old copy under a new opening: re-topped
+        return "update", similarity, resemblance  # (a notice's first line differing is an edit)
+    if new_figures - same_figures >= thresholds.added_figures and inside_new >= thresholds.update_keeps:
+        return "update", similarity, resemblance  # the old copy and new figures: a later version
     if inside_old >= thresholds.duplicate_inside:  # nothing much added: a copy, trimmed or edited
         return "duplicate", similarity, resemblance
-    if new.n_shingles >= thresholds.update_growth * old.n_shingles:  # paragraphs added
-        return "update", similarity, resemblance
+    grown = max(thresholds.update_growth * old.n_shingles, old.n_shingles + thresholds.update_added)
+    if new.n_shingles >= grown and inside_new >= thresholds.update_keeps:
+        return "update", similarity, resemblance  # paragraphs added; a longer rewrite is a duplicate
     return "duplicate", similarity, resemblance  # a rewrite of the same length
 
 

@@ -611,3 +611,27 @@ def test_figures_with_three_significant_digits_are_distinctive(figure, distincti
 
 def test_exchange_rate_with_four_decimals_keeps_them():
     assert dedup.tokens("us/uk 1.6180 - 1.6187")[1] == ["1.6180", "1.6187"]
+
+
+def test_results_table_reworded_with_the_same_figures_and_no_more_is_a_duplicate():
+    # Longer, but it keeps under half of the old copy: a rewrite, not paragraphs added.
+    index = StoryIndex({})
+    index.check(fp("first", TABLE))
+    assert index.check(fp("second", TABLE_REWORDED, at(2))).relation == "duplicate"
+
+
+def test_notice_whose_first_line_is_relabelled_is_a_duplicate():
+    index = StoryIndex({})
+    index.check(fp("first", "Shr 31 cts vs 31 cts prior\nPay April 24\nRecord March 31"))
+    verdict = index.check(
+        fp("second", "Qtly div 31 cts vs 31 cts prior\nPay April 24\nRecord March 31", at(1))
+    )
+    assert (verdict.relation, verdict.of) == ("duplicate", "first")
+
+
+def test_old_copy_with_a_short_paragraph_of_new_figures_is_an_update():
+    index = StoryIndex({})
+    index.check(fp("first", text(*STORY)))
+    added = "Shipping rates rose 9 percent to 2,310 dollars a container."
+    verdict = index.check(fp("second", text(*STORY, added), at(3)))
+    assert (verdict.relation, verdict.of, verdict.version) == ("update", "first", 2)
