@@ -77,6 +77,8 @@ class _LangData:
     lowercase_common: frozenset[str]  # honorifics that written in lower case are ordinary words
     abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
     abbreviation_re: re.Pattern[str] | None
+    plural_suffixes: dict[str, str]  # "counties" -> "admin2"
+    plural_suffix_re: re.Pattern[str] | None
     gap: re.Pattern[str]  # what may stand between two capitalised words of one name
 
 
@@ -110,6 +112,7 @@ def _lang_data() -> _LangData:
             if line.strip() and not line.startswith("#"):
                 first.add(gz.fold(line))
     abbr: dict[str, str] = {}
+    plural: dict[str, str] = {}
     for path in sorted(LANG_DIR.glob("*.json")):
         d = json.loads(path.read_text(encoding="utf-8"))
         stop.update(gz.fold(w) for w in d.get("stopwords", []))
@@ -126,6 +129,7 @@ def _lang_data() -> _LangData:
         mods.update(gz.fold(w) for w in d.get("place_modifiers", []))
         abbr.update({gz.fold(k): v for k, v in d.get("region_abbreviations", {}).items()})
         streets.update(gz.fold(w) for w in d.get("street_words", []))
+        plural.update({k.lower(): v for k, v in d.get("plural_qualifier_suffixes", {}).items()})
         street_pre.update(gz.fold(w) for w in d.get("street_prefixes", []))
         inst.update(gz.fold(w) for w in d.get("institutions", []))
         inst.update(gz.fold(w) for w in d.get("calendar_words", []))
@@ -174,6 +178,8 @@ def _lang_data() -> _LangData:
         frozenset(lower_common),
         abbr,
         abbr_re,
+        plural,
+        re.compile(r"\b(?:" + "|".join(map(re.escape, plural)) + r")\b", re.IGNORECASE) if plural else None,
         gap,
     )
 
@@ -229,6 +235,39 @@ def _lookup(key: str, surface: str, allow_skeleton: bool) -> tuple[tuple[int, ..
         if codes:
             return codes, True
     return (), False
+
+
+def _listed_before_plural(text: str, caps: list[tuple[int, int]], lang: _LangData) -> dict[int, str]:
+    """Return {start: qualifier} of the names listed before a plural qualifier.
+
+    "Becker, Clay, Otter Tail and Wilkin counties": each name is a county, as "Wilkin County".
+    """
+    out: dict[int, str] = {}
+    assert lang.plural_suffix_re is not None
+    ends = {e: k for k, (_, e) in enumerate(caps)}
+    for pm in lang.plural_suffix_re.finditer(text):
+        k = ends.get(pm.start() - 1)
+        if k is None or text[pm.start() - 1] != " ":
+            continue
+        qualifier = lang.plural_suffixes[pm.group(0).lower()]
+        item_start = caps[k][0]
+        for _ in range(16):  # a list of a dozen counties at most
+            if k == 0:
+                out[item_start] = qualifier
+                break
+            gap = text[caps[k - 1][1] : caps[k][0]]
+            k -= 1
+            if gap == " ":
+                item_start = caps[k][0]  # "Otter Tail": the same name
+                continue
+            out[item_start] = qualifier
+            if gap not in _LIST_GAPS:
+                break
+            item_start = caps[k][0]
+    return out
+
+
+_LIST_GAPS = frozenset({", ", " and ", ", and ", " & ", " or ", ", or ", "/", " et ", ", et "})
 
 
 def _demonym_place(g: gz.Gazetteer, code: str | None) -> int:
@@ -327,6 +366,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                     _Mention(am.start(1), am.end(1), (a1 * 4 + gz.NAME_ALTERNATE,), qualifier="admin")
                 )
     taken = {k for am in abbrs for k in range(am.start, am.end)}
+    listed = _listed_before_plural(text, caps, lang) if lang.plural_suffix_re else {}
     names, uppercase_only = g.names, g.uppercase_only
     stopwords, not_places = lang.stopwords, lang.not_places
     i = 0
@@ -418,6 +458,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                 if len(words) >= width and pre in lang.prefixes:
                     m.qualifier = m.qualifier or ("city" if words[-width] in _CITY_WORDS else "admin")
                     break
+        if not m.qualifier and s in listed:
+            m.qualifier = listed[s]  # "Jackson and Barrow counties"
         if not m.qualifier:
             # A county's bare base name ("Scott" for Scott County) is a place only when qualified.
             m.codes = _unqualified(m.codes)
@@ -887,7 +929,7 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
 class _Context:
     """The support every voting name lends, summed once per round (each name then subtracts its own)."""
 
-    __slots__ = ("admins", "counties", "countries", "index", "points", "total", "voters")
+    __slots__ = ("admins", "counties", "countries", "index", "points", "spans", "total", "voters")
 
     def __init__(self, voters: list[_Group]) -> None:
         self.voters = voters
@@ -895,9 +937,10 @@ class _Context:
         self.admins: dict[str, float] = {}
         self.counties: dict[int, float] = {}
         self.total = 0.0
-        self.points: list[tuple[float, float, int]] = []
+        self.points: list[tuple[float, float]] = []
+        self.spans: list[tuple[int, int]] = []  # each voter's slice of `points`
         self.index = {id(v.members): k for k, v in enumerate(voters)}
-        for k, v in enumerate(voters):
+        for v in voters:
             if v.countries:
                 self.total += v.weight
             for cc, prob in v.countries.items():
@@ -906,9 +949,11 @@ class _Context:
                 self.admins[a1] = self.admins.get(a1, 0.0) + v.weight * prob
             for a2, prob in v.counties.items():
                 self.counties[a2] = self.counties.get(a2, 0.0) + v.weight * prob
-            if len(self.points) < _MAX_POINTS:
+            start = len(self.points)
+            if start < _MAX_POINTS:
                 # Enough for any real article; bounds the work on a list of a thousand towns.
-                self.points.extend((lat, lon, k) for lat, lon in v.points)
+                self.points.extend(v.points)
+            self.spans.append((start, len(self.points)))
 
 
 def _score_group(
@@ -922,7 +967,12 @@ def _score_group(
     me = ctx.index.get(id(members), -1)
     own = ctx.voters[me] if me >= 0 else None
     total = ctx.total - (own.weight if own is not None and own.countries else 0.0)
-    points = [(lat, lon) for lat, lon, k in ctx.points if k != me]  # at most _MAX_POINTS
+    if me >= 0:
+        # Every point but the group's own (at most _MAX_POINTS).
+        lo, hi = ctx.spans[me]
+        points = ctx.points[:lo] + ctx.points[hi:] if hi > lo else ctx.points
+    else:
+        points = ctx.points
     ranked = list(priors)  # _priors returns them best first
     near_rank = set(ranked[:5])
     new: dict[int, float] = {}

@@ -438,3 +438,15 @@ def test_people_of_a_division_name_the_division(body: str, language: str, word: 
     found = {m.text: p for p in places for m in p.mentions}
     assert found[word].kind == "admin1"
     assert division in found[word].name
+
+
+def test_names_listed_before_counties_are_counties() -> None:
+    found = places_of("Flooding closed roads in Becker, Clay, Otter Tail and Wilkin counties on Monday.")
+    assert {found[n][2] for n in ("Becker", "Clay", "Otter Tail", "Wilkin")} == {"admin2"}
+    g = gazetteer.load()
+    assert g.admin1[g.geonameid.index(found["Otter Tail"][0])] == "US.MN"
+
+
+def test_french_plural_county_prefix_qualifies_the_name() -> None:
+    found = places_of("Les inondations ont coupé des routes dans les comtés de Wilkin et d'Otter Tail.", "fr")
+    assert found["Wilkin"][2] == "admin2"
