@@ -389,8 +389,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             j += 1
         found: tuple[int, tuple[int, ...], bool] | None = None
         first = _fold_fast(text[s:e])
-        dem = _demonym_place(g, lang.demonyms.get(first))
-        if dem >= 0 and len(ends) == 1:
+        dem = _demonym_place(g, lang.demonyms.get(first)) if len(ends) == 1 and first in lang.demonyms else -1
+        if dem >= 0:
             mentions.append(_Mention(s, e, (dem * 4 + gz.NAME_DEMONYM,)))
             i += 1
             continue
@@ -976,39 +976,46 @@ def _score_group(
     ranked = list(priors)  # _priors returns them best first
     near_rank = set(ranked[:5])
     new: dict[int, float] = {}
+    country, admin1, kinds, population, counties = g.country, g.admin1, g.kind, g.population, g.county
+    ctx_countries, ctx_admins, ctx_counties = ctx.countries, ctx.admins, ctx.counties
+    own_w = own.weight if own is not None else 0.0
+    own_countries = own.countries if own is not None else {}
+    own_admins = own.admins if own is not None else {}
+    own_counties = own.counties if own is not None else {}
     for c in ranked:
         s = priors[c]
         p = c >> 2
-        cc, a1, kind = g.country[p], g.admin1[p], int(g.kind[p])
+        cc, a1, kind = country[p], admin1[p], kinds[p]
         if total > 0 and cc:
-            w_cc = ctx.countries.get(cc, 0.0) - (own.weight * own.countries.get(cc, 0.0) if own else 0.0)
-            share = w_cc / total
+            share = (ctx_countries.get(cc, 0.0) - own_w * own_countries.get(cc, 0.0)) / total
             s += _COUNTRY_WEIGHT * share
-            if share < 0.05 and total >= 2 and (kind in (1, 2) or (kind == 0 and g.population[p] < 100000)):
+            if share < 0.05 and total >= 2 and (kind in (1, 2) or (kind == 0 and population[p] < 100000)):
                 # A small namesake, or a division, in a country nothing else in the article is in.
                 s -= 0.7
-        if kind in (0, 1, 2) and a1:
-            w_a1 = ctx.admins.get(a1, 0.0) - (own.weight * own.admins.get(a1, 0.0) if own else 0.0)
+        if kind <= 2 and a1:
+            w_a1 = ctx_admins.get(a1, 0.0) - own_w * own_admins.get(a1, 0.0)
             s += _ADMIN_WEIGHT * min(2.0, w_a1)
-        county = p if kind == 2 else g.county[p] if kind == 0 else -1
-        if county >= 0 and ctx.counties:
+        county = p if kind == 2 else counties[p] if kind == 0 else -1
+        if county >= 0 and ctx_counties:
             # "Huntsville" beside "Walker County" is the county seat in Texas, not the Alabama city.
-            w_a2 = ctx.counties.get(county, 0.0) - (
-                own.weight * own.counties.get(county, 0.0) if own else 0.0
-            )
+            w_a2 = ctx_counties.get(county, 0.0) - own_w * own_counties.get(county, 0.0)
             s += _COUNTY_WEIGHT * min(2.0, w_a2)
-        if kind in (0, 2) and c in near_rank and points:
-            lat, lon = float(g.lat[p]), float(g.lon[p])
+        if (kind == 0 or kind == 2) and c in near_rank and points:
+            lat, lon = g.lat[p], g.lon[p]
             best_d = 1e9
             for qlat, qlon in points:
-                if abs(qlat - lat) < 3:
-                    best_d = min(best_d, _near_km(lat, lon, qlat, qlon))
+                if -3 < qlat - lat < 3:
+                    d = _near_km(lat, lon, qlat, qlon)
+                    if d < best_d:
+                        best_d = d
+                        if d < 161:
+                            break  # near: nothing closer changes the score
             if best_d < 161:
                 s += _NEAR_BONUS
-            if kind == 0 and g.population[p] < 20000 and best_d >= 300:
+            elif kind == 0 and best_d >= 300 and population[p] < 20000:
                 # A small town needs a neighbour: another place of the article within 300 km.
                 s -= 0.5
-        elif kind == 0 and g.population[p] < 20000 and points:
+        elif kind == 0 and points and population[p] < 20000:
             s -= 0.5
         if container is not None and (
             container.admins.get(a1, 0.0) > 0.3
