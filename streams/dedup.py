@@ -487,6 +487,7 @@ class Thresholds:
     strong_overlap: float = 0.9  # texts this alike may differ in figures as a marked update may
     marked_relief: float = 0.15  # less overlap needed when the copy says it is a new version...
     re_top_relief: float = 0.1  # ...or opens with a new lede on old copy
+    re_top_figures: int = 2  # figures a new lede may change, however few the story has
     changed_figures: float = 0.15  # share of figures that may differ without a marker saying why
     marked_changed_figures: float = 0.34  # ...and with one ("CORRECTED", "UPDATE 1"), or near-copies
     few_figures: int = 5  # with fewer figures than this, none may change
@@ -652,9 +653,10 @@ def relate(
         # One figure changed in long, otherwise near-identical copy: a correction or a new toll.
         one_edit = strong and size >= thresholds.large and changed == 1
         # A new lede brings its own figures and drops the old one's: a re-topped version.
-        re_topped = changed <= thresholds.marked_changed_figures * figures and _new_lede(
-            new, old, words_only=True
-        )
+        # (A new lede brings a figure or two of its own even when the story has only a few.)
+        re_topped = changed <= max(
+            thresholds.marked_changed_figures * figures, thresholds.re_top_figures
+        ) and _new_lede(new, old, words_only=True)
         if not (agree or one_edit or re_topped) and (
             figures < thresholds.few_figures or changed > allowed * figures
         ):
@@ -664,7 +666,7 @@ def relate(
         return None
     if new.marker in ("update", "correction"):
         return "update", similarity, resemblance
-    if new.marker == "repeat":
+    if new.marker == "repeat" and not changed:  # sent again; with a figure changed, corrected
         return "duplicate", similarity, resemblance
     if changed:  # a figure changed: the copy says something new (a toll rises, a result is restated)
         return "update", similarity, resemblance

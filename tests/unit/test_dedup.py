@@ -635,3 +635,41 @@ def test_old_copy_with_a_short_paragraph_of_new_figures_is_an_update():
     added = "Shipping rates rose 9 percent to 2,310 dollars a container."
     verdict = index.check(fp("second", text(*STORY, added), at(3)))
     assert (verdict.relation, verdict.of, verdict.version) == ("update", "first", 2)
+
+
+FEW_FIGURES = [
+    "Dock workers at Port Meridian walked out on Wednesday over safety rules for work in high winds, "
+    "halting the loading of ships at the northern quays for the whole of the morning shift.",
+    "The union said its members would not return until the harbour authority agreed to stop "
+    "crane work whenever gusts exceeded the limit set by the manufacturer of the cranes.",
+    "The authority said it was studying the demand and would answer the union before the end of "
+    "the week, adding that ships already alongside would be loaded by supervisors.",
+    "Exporters of citrus fruit said they feared losses if refrigerated cargo was held up, and "
+    "called on both sides to settle the dispute quickly during the harvest season.",
+]
+
+
+def test_new_lede_with_its_own_figures_on_copy_with_few_figures_is_an_update():
+    # Two figures out, two in: too many for a story with four, unless a new lede brought them.
+    old = text(
+        "About 120 dock workers of the 900 at Port Meridian walked out on Wednesday.", *FEW_FIGURES[1:]
+    )
+    new = text(
+        "Crane drivers joined the strike by Port Meridian dockers on Thursday, 45 of them, leaving "
+        "16 ships waiting in the bay for berths, the union and shipping agents said.",
+        *FEW_FIGURES[1:],
+    )
+    index = StoryIndex({})
+    index.check(fp("first", old))
+    verdict = index.check(fp("second", new, at(20)))
+    assert (verdict.relation, verdict.of) == ("update", "first")
+
+
+def test_repeat_with_a_changed_figure_is_an_update_and_without_one_a_duplicate():
+    table = "Shr nine cts vs four cts\nNet 658,159 vs 299,930\nRevs 3,770,341 vs 2,614,224\n"
+    note = "NOTE: 1985 year net includes {} dlr tax credit."
+    index = StoryIndex({})
+    index.check(fp("first", table + note.format("13,000")))
+    again = index.check(fp("again", table + note.format("13,000"), at(20), headline="RPT-ACME NET"))
+    fixed = index.check(fp("fixed", table + note.format("131,000"), at(21), headline="RPT-ACME NET"))
+    assert (again.relation, fixed.relation, fixed.version) == ("duplicate", "update", 2)
