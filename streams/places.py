@@ -624,6 +624,12 @@ def _verdict(text: str, m: _Mention) -> int:
         if not big and gap in (" ", "\u00a0", ", ") and n_f in lang.person_verbs:
             # "Jones said", "Moore, who".
             return _PERSON
+        if (
+            (gap == " & " and nxt[:1].isupper())
+            or (m.before and m.before[1] == " & " and m.before[0][:1].isupper())
+        ) and not _is_region(m.codes):
+            # "Stevens & Wilkinson", "McPherson & Jacobsen": a firm of partners' names.
+            return _DROP
         if gap in (" ", "\u00a0") and n_f in lang.org_words:
             # "Washington Post", "Wagner Group", "Kyiv Independent".
             return _DROP

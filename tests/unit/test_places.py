@@ -450,3 +450,16 @@ def test_names_listed_before_counties_are_counties() -> None:
 def test_french_plural_county_prefix_qualifies_the_name() -> None:
     found = places_of("Les inondations ont coupé des routes dans les comtés de Wilkin et d'Otter Tail.", "fr")
     assert found["Wilkin"][2] == "admin2"
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        ("City Council hired Stevens & Wilkinson to design the convention center in Columbia.", "en"),
+        ("Le conseil municipal a engagé le cabinet Stevens & Wilkinson pour le centre de Columbia.", "fr"),
+    ],
+)
+def test_partners_names_joined_by_ampersand_are_a_firm(body: str, language: str) -> None:
+    found = places_of(body, language)
+    assert "Stevens" not in found and "Wilkinson" not in found
+    assert "Columbia" in found
