@@ -1053,6 +1053,7 @@ def _confidence(m: _Mention) -> float:
 
 def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[list[Place], dict[int, float]]:
     g = gz.load()
+    lang = _lang_data()
     by_place: dict[int, Place] = {}
     weight: dict[int, float] = {}
     confs: dict[int, float] = {}  # by group: mentions of one name share their scores
@@ -1066,6 +1067,8 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
         if m.alone:
             # Nothing else in the article to lean on: the name's own prior has to do.
             need -= ALONE_DISCOUNT
+        if _after_locative(m, lang):
+            need -= LOCATIVE_DISCOUNT  # "in Davos": the preposition already says it is a place
         p = m.best >> 2
         if g.kind[p] == 0 and g.population[p] < 5000:
             need += SMALL_TOWN_PENALTY  # a village's name is most often something else
@@ -1101,6 +1104,7 @@ def _to_places(text: str, mentions: list[_Mention], min_score: float) -> tuple[l
 MIN_SCORE = 1.5
 WEAK_PENALTY = 2.0
 ALONE_DISCOUNT = 0.7
+LOCATIVE_DISCOUNT = 0.7
 SMALL_TOWN_PENALTY = 1.0
 _ROUNDS = 2
 MAX_CHARS = 100_000

@@ -463,3 +463,23 @@ def test_partners_names_joined_by_ampersand_are_a_firm(body: str, language: str)
     found = places_of(body, language)
     assert "Stevens" not in found and "Wilkinson" not in found
     assert "Columbia" in found
+
+
+@pytest.mark.parametrize(
+    ("located", "not_located", "language"),
+    [
+        (
+            "Two men were arrested in Moundville and Nashville on Monday.",
+            "Two men from Moundville and Nashville were arrested on Monday.",
+            "en",
+        ),
+        (
+            "Deux hommes ont été arrêtés à Moundville et à Nashville lundi.",
+            "Deux hommes de Moundville et de Nashville ont été arrêtés lundi.",
+            "fr",
+        ),
+    ],
+)
+def test_preposition_of_place_lowers_the_bar(located: str, not_located: str, language: str) -> None:
+    assert "Moundville" in places_of(located, language)
+    assert "Moundville" not in places_of(not_located, language)
