@@ -139,8 +139,16 @@ def full_sketch(story: Story) -> tuple[dedup.Sketch, float]:
     shingles = dedup.distinct(sequence)
     numbers = np.unique(np.fromiter((dedup._figure_hash(f) for f in set(figures)), dtype=np.uint32))
     marker = dedup.find_marker(story.title, story.body)
+    headline = np.array(dedup.headline_words(story.title, text_article.language), dtype=np.uint32)
     sketch = dedup.Sketch(
-        len(shingles), dedup.FULL_CUT, shingles, dedup.FULL_CUT, numbers, marker, sequence[: dedup.LEDE]
+        len(shingles),
+        dedup.FULL_CUT,
+        shingles,
+        dedup.FULL_CUT,
+        numbers,
+        marker,
+        sequence[: dedup.LEDE],
+        headline,
     )
     return sketch, dedup.parse_time(story.date) or 0.0
 

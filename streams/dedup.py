@@ -70,6 +70,7 @@ EVIDENCE_MAX = 8
 FIGURE_BIT = np.uint32(1)
 _NOT_FIGURE_BIT = np.uint64(0xFFFFFFFE)
 LEDE = 8  # opening shingles kept in text order: a new lede on old copy is a re-topped update
+HEADLINE_WORDS = 12  # headline words kept (the smallest hashes): who a short notice is about
 FULL_CUT = HASH_SPACE - 1  # the sample holds every hash of the text
 
 _M1 = np.uint64(0x9E3779B185EBCA87)
@@ -113,7 +114,7 @@ class StoryFingerprint:
     body that is <= `cut`; `numbers` likewise holds the hashes <= `number_cut` of the distinct
     figures. `published_ts` is the publication time in Unix seconds (None when unknown).
     `marker` is "update", "correction" or "repeat" when the copy says so; `lede` holds the hashes
-    of the first shingles in text order.
+    of the first shingles in text order; `headline` the smallest hashes of the headline's words.
     """
 
     article_id: str
@@ -130,9 +131,10 @@ class StoryFingerprint:
     places: list[int] = field(default_factory=list)
     dates: list[int] = field(default_factory=list)
     lede: list[int] = field(default_factory=list)
+    headline: list[int] = field(default_factory=list)
 
     _INTS: ClassVar[tuple[str, ...]] = ("exact", "n_shingles", "cut", "n_numbers", "number_cut")
-    _LISTS: ClassVar[tuple[str, ...]] = ("sample", "numbers", "places", "dates", "lede")
+    _LISTS: ClassVar[tuple[str, ...]] = ("sample", "numbers", "places", "dates", "lede", "headline")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StoryFingerprint:
@@ -174,6 +176,7 @@ class StoryFingerprint:
             places=data.get("places", []),
             dates=data.get("dates", []),
             lede=data.get("lede", []),
+            headline=data.get("headline", []),
         )
 
 
@@ -416,7 +419,16 @@ def fingerprint(
         places=sorted({int(p) & 0xFFFFFFFF for p in place_ids})[:EVIDENCE_MAX],
         dates=sorted({_hash32(d) for d in date_values if d})[:EVIDENCE_MAX],
         lede=sequence[:LEDE].tolist(),
+        headline=headline_words(article.headline, article.language),
     )
+
+
+def headline_words(headline: str | None, language: str | None = None) -> list[int]:
+    """Return the smallest `HEADLINE_WORDS` distinct 32-bit hashes of a headline's words, sorted."""
+    if not headline:
+        return []
+    words = tokens(strip_markers(headline)[0].casefold(), language)[0]
+    return sorted({_hash32(w) for w in words})[:HEADLINE_WORDS]
 
 
 def parse_time(value: str | None) -> float | None:
@@ -457,6 +469,7 @@ class Sketch:
     numbers: np.ndarray
     marker: str | None = None
     lede: np.ndarray = field(default_factory=lambda: _EMPTY)
+    headline: np.ndarray = field(default_factory=lambda: _EMPTY)
 
     @classmethod
     def of(cls, fp: StoryFingerprint) -> Sketch:
@@ -469,6 +482,7 @@ class Sketch:
             _u32(fp.numbers),
             fp.marker,
             _u32(fp.lede),
+            _u32(fp.headline),
         )
 
 
@@ -509,6 +523,11 @@ class Thresholds:
     # An unmarked text that holds an older one but is mostly other copy is a digest or round-up
     # quoting it ("MONEY NEWS HIGHLIGHTS"), not a later version: below this resemblance, no link.
     digest_resemblance: float = 0.12
+    # A notice shorter than `medium` shingles reads the same for every company ("Qtly div 10 cts
+    # vs 10 cts prior, Pay April 30"): who it is about is in the headline. Headlines of one form
+    # (some words in common) sharing less than this share of the shorter one's words name
+    # someone else: another notice. A headline with no word in common says nothing either way.
+    notice_headline_share: float = 0.5
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -576,6 +595,20 @@ def _distinctive(new: Sketch, old: Sketch) -> tuple[int, int, int]:
     )
 
 
+def _other_subject(new: Sketch, old: Sketch, thresholds: Thresholds) -> bool:
+    """Return whether two short notices have headlines of one form that name different subjects."""
+    if (
+        min(new.n_shingles, old.n_shingles) >= thresholds.medium
+        or not len(new.headline)
+        or not len(old.headline)
+    ):
+        return False
+    new_cut = int(new.headline[-1]) if len(new.headline) >= HEADLINE_WORDS else FULL_CUT
+    old_cut = int(old.headline[-1]) if len(old.headline) >= HEADLINE_WORDS else FULL_CUT
+    same, n_new, n_old = _common(new.headline, new_cut, old.headline, old_cut)
+    return 0 < same < thresholds.notice_headline_share * min(n_new, n_old)
+
+
 def relate(
     new: Sketch, old: Sketch, thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> tuple[Relation, float, float] | None:
@@ -601,6 +634,8 @@ def relate(
     # The overlap needed depends on how long the smaller text is, not on how much of it the
     # samples hold: a sample of 24 out of 40 shingles estimates the same overlap as all 40.
     size = min(new.n_shingles, old.n_shingles)
+    if size < thresholds.medium and _other_subject(new, old, thresholds):
+        return None
     if size < thresholds.small:
         needed = thresholds.small_overlap
     elif size < thresholds.medium:
@@ -688,9 +723,11 @@ _RELATIONS: tuple[Relation, ...] = ("new", "duplicate", "update", "translation")
 _MARKER_CODES = (None, *MARKERS)
 # Record header: format, relation, marker, lede size; published (s), sequence number,
 # exact-text hash; shingle count, cut, figure cut; version; similarity (NaN: none);
-# sizes of sample, figures, places, dates; lengths of story id, `of` id, language.
-_HEADER = struct.Struct("<BBBBdQQIIIHfHHHHHHB")
-_FORMAT = 1
+# sizes of sample, figures, places, dates; lengths of story id, `of` id, language; (format 2)
+# size of headline. Records of format 1, without headline words, are still read.
+_HEADER = struct.Struct("<BBBBdQQIIIHfHHHHHHBB")
+_HEADER_1 = struct.Struct("<BBBBdQQIIIHfHHHHHHB")
+_FORMAT = 2
 POST_CUT = HASH_SPACE // 8  # sample hashes below this go into the posting lists...
 POST_MIN = 4  # ...and always a text's few smallest, so that short items find each other
 CANDIDATES = 4  # candidates scored per article, the ones sharing the most posted shingles
@@ -740,6 +777,7 @@ def _encode(entry: _Entry, verdict: StoryVerdict) -> bytes:
         len(story),
         len(of),
         len(language),
+        len(sketch.headline),
     )
     return b"".join(
         (
@@ -752,6 +790,7 @@ def _encode(entry: _Entry, verdict: StoryVerdict) -> bytes:
             entry.places.astype("<u4").tobytes(),
             entry.dates.astype("<u4").tobytes(),
             sketch.lede.astype("<u4").tobytes(),
+            sketch.headline.astype("<u4").tobytes(),
         )
     )
 
@@ -778,10 +817,11 @@ def _decode(article_id: str, record: bytes) -> tuple[_Entry, StoryVerdict]:
         n_story,
         n_of,
         n_language,
-    ) = _HEADER.unpack_from(record)
-    if fmt != _FORMAT:
+        *n_headline,
+    ) = (_HEADER if record[0] == _FORMAT else _HEADER_1).unpack_from(record)
+    if fmt not in (1, _FORMAT):
         raise ValueError(f"unknown story-index record format {fmt}")
-    at = _HEADER.size
+    at = _HEADER.size if fmt == _FORMAT else _HEADER_1.size
     story = record[at : at + n_story].decode() or article_id
     at += n_story
     of = record[at : at + n_of].decode() or None
@@ -789,13 +829,15 @@ def _decode(article_id: str, record: bytes) -> tuple[_Entry, StoryVerdict]:
     language = record[at : at + n_language].decode() or None
     at += n_language
     arrays = []
-    for count in (n_sample, n_numbers, n_places, n_dates, n_lede):
+    for count in (n_sample, n_numbers, n_places, n_dates, n_lede, *n_headline):
         arrays.append(
             np.frombuffer(record, dtype="<u4", count=count, offset=at).astype(np.uint32) if count else _EMPTY
         )
         at += 4 * count
-    sample, numbers, places, dates, lede = arrays
-    sketch = Sketch(n_shingles, cut, sample, number_cut, numbers, _MARKER_CODES[marker], lede)
+    sample, numbers, places, dates, lede, *headline = arrays
+    sketch = Sketch(
+        n_shingles, cut, sample, number_cut, numbers, _MARKER_CODES[marker], lede, *(headline or [_EMPTY])
+    )
     entry = _Entry(article_id, seq, published_ts, exact, story, version, sketch, language, places, dates)
     verdict = StoryVerdict(
         id=story,
@@ -969,7 +1011,11 @@ class StoryIndex:
             old = self._entries[seq]
             if abs(old.published_ts - entry.published_ts) > self.window:
                 continue
-            if old.exact == entry.exact and entry.sketch.n_shingles:
+            if (
+                old.exact == entry.exact
+                and entry.sketch.n_shingles
+                and not _other_subject(entry.sketch, old.sketch, self.thresholds)
+            ):
                 marked = entry.sketch.marker in ("update", "correction")
                 found: tuple[Relation, float, float] | None = ("update" if marked else "duplicate", 1.0, 1.0)
             else:

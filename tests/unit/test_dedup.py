@@ -673,3 +673,43 @@ def test_repeat_with_a_changed_figure_is_an_update_and_without_one_a_duplicate()
     again = index.check(fp("again", table + note.format("13,000"), at(20), headline="RPT-ACME NET"))
     fixed = index.check(fp("fixed", table + note.format("131,000"), at(21), headline="RPT-ACME NET"))
     assert (again.relation, fixed.relation, fixed.version) == ("duplicate", "update", 2)
+
+
+NOTICE = "Qtly div 20 cts vs 20 cts previously\nPay April 15\nRecord March 23"
+
+
+def test_notices_of_two_companies_with_the_same_terms_stay_apart():
+    index = StoryIndex({})
+    index.check(fp("quaker", NOTICE, headline="QUAKER OATS CO <OAT> REGULAR DIVIDEND"))
+    other = index.check(
+        fp("unibancorp", NOTICE, at(50), headline="UNIBANCORP INC <UBCP> REGULAR DIVIDEND SET")
+    )
+    assert other.relation == "new"
+
+
+def test_notice_sent_again_under_a_headline_naming_the_same_company_is_a_duplicate():
+    index = StoryIndex({})
+    index.check(fp("first", NOTICE, headline="QUAKER OATS CO <OAT> REGULAR DIVIDEND"))
+    again = index.check(fp("again", NOTICE, at(1), headline="QUAKER OATS <OAT> SETS QUARTERLY PAYOUT"))
+    assert (again.relation, again.of) == ("duplicate", "first")
+
+
+def test_state_records_of_the_format_before_headlines_are_still_read():
+    state: dict[str, bytes] = {}
+    index = StoryIndex(state)
+    index.check(fp("first", text(*STORY), headline="PORT MERIDIAN CLOSES TERMINAL"))
+    record = state["a:first"]
+    fields = dedup._HEADER.unpack_from(record)
+    n_headline = fields[-1]
+    old = dedup._HEADER_1.pack(1, *fields[1:-1]) + record[dedup._HEADER.size : len(record) - 4 * n_headline]
+    entry, verdict = dedup._decode("first", old)
+    new_entry, new_verdict = dedup._decode("first", record)
+    assert verdict == new_verdict and n_headline and not len(entry.sketch.headline)
+    assert entry.sketch.sample.tolist() == new_entry.sketch.sample.tolist()
+    assert entry.sketch.lede.tolist() == new_entry.sketch.lede.tolist()
+
+
+def test_notice_sent_again_under_a_headline_with_no_word_in_common_is_still_a_duplicate():
+    index = StoryIndex({})
+    index.check(fp("first", NOTICE, headline="QUAKER OATS CO <OAT> REGULAR DIVIDEND"))
+    assert index.check(fp("again", NOTICE, at(1), headline="PAYOUT UNCHANGED")).relation == "duplicate"
