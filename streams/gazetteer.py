@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data" / "places"
 # Bump when the build logic or a data file changes: the cache key includes it.
-BUILD_VERSION = "8"
+BUILD_VERSION = "9"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -192,6 +192,9 @@ class Gazetteer:
         self.country_index: dict[str, int] = state["country_index"]
         self.admin1_names: dict[str, str] = state["admin1_names"]
         self.uppercase_only: frozenset[str] = state["uppercase_only"]
+        # Skeletons of the first words of multiword names: a run of words whose first word's
+        # skeleton is not among them cannot meet a multiword name's skeleton.
+        self.skeleton_heads: frozenset[str] = state["skeleton_heads"]
 
     def __len__(self) -> int:
         return len(self.display)
@@ -204,6 +207,7 @@ class _Builder:
         self.skeletons: dict[str, list[int]] = defaultdict(list)
         self.uppercase_only: set[str] = set()
         self.county: dict[int, int] = {}  # city row -> its second-level division's row
+        self.skeleton_heads: set[str] = set()
 
     def add(
         self,
@@ -233,6 +237,8 @@ class _Builder:
             self.uppercase_only.add(key)
         if skeleton_too and len(key) >= 4:
             sk = skeleton(key)
+            if " " in key:
+                self.skeleton_heads.add(skeleton(key.split(" ", 1)[0]))
             sbucket = self.skeletons[sk]
             if not any(c >> 2 == idx for c in sbucket):
                 sbucket.append(code)
@@ -507,6 +513,7 @@ def _finish(
         "country_index": country_index,
         "admin1_names": admin1_names,
         "uppercase_only": frozenset(b.uppercase_only),
+        "skeleton_heads": frozenset(b.skeleton_heads),
     }
     return Gazetteer(state)
 
@@ -532,6 +539,7 @@ def save(gaz: Gazetteer, path: Path) -> None:
         "country_index": gaz.country_index,
         "admin1_names": gaz.admin1_names,
         "uppercase_only": gaz.uppercase_only,
+        "skeleton_heads": gaz.skeleton_heads,
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:

@@ -209,9 +209,14 @@ def _codes(value: int | tuple[int, ...] | None) -> tuple[int, ...]:
 
 @lru_cache(maxsize=65536)
 def _skeleton_lookup(key: str) -> tuple[int, ...]:
+    g = gz.load()
+    words = key.split(" ")
+    if len(words) > 1 and _word_skeleton(words[0]) not in g.skeleton_heads:
+        # No multiword name starts that way; "De Soto" may still be "DeSoto", written as one.
+        return _codes(g.names.get("".join(words)))
     # A run of capitalised words is tried at every length, and its words recur: each word's
     # skeleton is computed once.
-    return _codes(gz.load().skeletons.get(gz.join_skeletons(map(_word_skeleton, key.split(" ")))))
+    return _codes(g.skeletons.get(gz.join_skeletons(map(_word_skeleton, words))))
 
 
 @lru_cache(maxsize=65536)

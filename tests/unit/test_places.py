@@ -483,3 +483,17 @@ def test_partners_names_joined_by_ampersand_are_a_firm(body: str, language: str)
 def test_preposition_of_place_lowers_the_bar(located: str, not_located: str, language: str) -> None:
     assert "Moundville" in places_of(located, language)
     assert "Moundville" not in places_of(not_located, language)
+
+
+def test_gazetteer_knows_the_first_words_of_multiword_skeletons() -> None:
+    g = gazetteer.load()
+    assert gazetteer.skeleton("chasiv") in g.skeleton_heads
+    assert gazetteer.skeleton("federal") not in g.skeleton_heads or "federal way" in g.names
+
+
+def test_name_written_in_two_words_meets_its_one_word_form() -> None:
+    g = gazetteer.load()
+    english = places_of("Officials in La Grange and Atlanta lifted the storm warning.")
+    french = places_of("Les autorités de La Grange et d'Atlanta ont levé l'alerte.", "fr")
+    for found in (english, french):
+        assert g.admin1[g.geonameid.index(found["La Grange"][0])] == "US.GA"
