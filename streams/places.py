@@ -4,15 +4,19 @@ Spotting: capitalised word runs (with connectors such as "de", "of", "upon") are
 longest first, in the gazetteer's folded-name index, then in its transliteration-skeleton index.
 Matches are dropped when they read as ordinary words (per-language stop lists, a lower-case use
 elsewhere in the text), as part of a person's or an organisation's name (a capitalised word
-right before or after that is not a title), or when nothing in the article supports a small
-namesake. Disambiguation scores each candidate with population and feature-class priors, then
-rescores it by the support of the article's other names (maximum support, in two rounds): the
-dateline place, the countries and first-level divisions their plausible readings lie in, their
-distance, and explicit qualifiers ("Paris, Texas", "Donetsk Oblast", "région de Donetsk").
+right before or after that is not a title or an institution, a firm's "X & Y"), as part of a
+street's name ("Memphis Street", "rue de Paris"), or when nothing in the article supports a small
+namesake; a preposition of place before a name ("in", "à") lowers the bar. Disambiguation scores
+each candidate with population and feature-class priors, then rescores it by the support of the
+article's other names (maximum support, in two rounds): the dateline place, the countries,
+first-level divisions and counties their plausible readings lie in (a town and its county support
+each other), their distance, and explicit qualifiers ("Paris, Texas", "Donetsk Oblast", "région
+de Donetsk", "Jackson and Barrow counties").
 
-Language data (stop words, connectors, qualifiers, titles, honorifics, demonyms, given names)
-lives in `data/places/lang/`; every language's lists apply to every article, because wire copy
-mixes languages and a stop word of one language is rarely a place name in another.
+Language data (stop words, connectors, qualifiers, titles, honorifics, demonyms, given names,
+street and institution words, prepositions of place) lives in `data/places/lang/`; every
+language's lists apply to every article, because wire copy mixes languages and a stop word of
+one language is rarely a place name in another.
 """
 
 from __future__ import annotations
