@@ -633,10 +633,11 @@ def _verdict(text: str, m: _Mention) -> int:
             and n_f not in lang.titles
             and n_f not in lang.not_surnames
             and n_f not in lang.org_words
-            and not _is_place_word(n_f)
+            and not _is_place_word(n_f, cities=False)
             and not _title_case(text, m.start)
         ):
-            # "Scott Wheatley", "Georgia Smith": a given name before a capitalised word.
+            # "Scott Wheatley", "Georgia Smith", "Jordan Henderson": a given name before a
+            # capitalised word, even one that is also a city's name (many surnames are).
             return _DROP
         if not big and gap in (" ", "\u00a0", ", ") and n_f in lang.person_verbs:
             # "Jones said", "Moore, who".
@@ -713,13 +714,13 @@ def _is_demonym(folded: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _is_place_word(folded: str) -> bool:
-    """Return whether a single folded word is a country, division or city of 100,000 or more."""
+def _is_place_word(folded: str, cities: bool = True) -> bool:
+    """Return whether a single folded word is a country, division or (if `cities`) a city of 100,000."""
     g = gz.load()
     for c in _codes(g.names.get(folded)):
         if c & 3 == gz.NAME_BASE:
             continue
-        if c & 3 == gz.NAME_DEMONYM or g.kind[c >> 2] >= 1 or g.population[c >> 2] >= 100000:
+        if c & 3 == gz.NAME_DEMONYM or g.kind[c >> 2] >= 1 or (cities and g.population[c >> 2] >= 100000):
             return True
     return False
 

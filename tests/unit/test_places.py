@@ -497,3 +497,10 @@ def test_name_written_in_two_words_meets_its_one_word_form() -> None:
     french = places_of("Les autorités de La Grange et d'Atlanta ont levé l'alerte.", "fr")
     for found in (english, french):
         assert g.admin1[g.geonameid.index(found["La Grange"][0])] == "US.GA"
+
+
+def test_given_name_before_a_surname_that_is_a_city_is_a_person() -> None:
+    assert "Jordan" not in places_of("Jordan Henderson scored for Liverpool against Chelsea in London.")
+    french = places_of("Jordan Henderson a marqué pour Liverpool contre Chelsea à Londres.", "fr")
+    assert "Jordan" not in french and french["Londres"][1] == "GB"
+    assert places_of("King Abdullah of Jordan met officials in Amman.")["Jordan"][1] == "JO"
