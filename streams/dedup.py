@@ -493,7 +493,7 @@ class Thresholds:
     min_evidence: int = 8  # fewer common-cut shingles than this: too little to link on
     small: int = 16  # below this many: `small_overlap` needed (dividend notices, one-liners)
     medium: int = 24  # below this many: `medium_overlap` needed; above: `overlap`
-    large: int = 48  # this many and more: `large_overlap` is enough (several paragraphs agree)
+    large: int = 64  # this many and more: `large_overlap` is enough (several paragraphs agree)
     small_overlap: float = 0.9
     medium_overlap: float = 0.85
     overlap: float = 0.7

@@ -545,16 +545,16 @@ def test_dividend_notices_with_other_amounts_stay_apart():
 
 
 def test_overlap_needed_follows_the_length_of_the_smaller_text_not_its_sample():
-    # A 60-shingle text, 39 of them (65%) in a long text sampled at half the hash space: cut at
-    # the long text's cut, the short one keeps ~30 shingles, yet it is 60 long and needs 60%.
+    # A 70-shingle text, 46 of them (66%) in a long text sampled at half the hash space: cut at
+    # the long text's cut, the short one keeps ~35 shingles, yet it is 70 long and needs 60%.
     rng = np.random.default_rng(7)
     hashes = np.unique(rng.integers(0, dedup.HASH_SPACE, 2000, dtype=np.uint64).astype(np.uint32))
     hashes = hashes[(hashes & dedup.FIGURE_BIT) == 0]
-    short, rest = hashes[:60], hashes[60:]
-    long_all = np.union1d(short[:39], rest[:300])
+    short, rest = hashes[:70], hashes[70:]
+    long_all = np.union1d(short[:46], rest[:300])
     cut = dedup.HASH_SPACE // 2
     old = dedup.Sketch(len(long_all), cut, long_all[long_all <= cut], dedup.FULL_CUT, dedup._EMPTY)
-    new = dedup.Sketch(60, dedup.FULL_CUT, short, dedup.FULL_CUT, dedup._EMPTY)
+    new = dedup.Sketch(70, dedup.FULL_CUT, short, dedup.FULL_CUT, dedup._EMPTY)
     found = dedup.relate(new, old)
     assert found is not None and found[0] == "duplicate"
 
@@ -713,3 +713,18 @@ def test_notice_sent_again_under_a_headline_with_no_word_in_common_is_still_a_du
     index = StoryIndex({})
     index.check(fp("first", NOTICE, headline="QUAKER OATS CO <OAT> REGULAR DIVIDEND"))
     assert index.check(fp("again", NOTICE, at(1), headline="PAYOUT UNCHANGED")).relation == "duplicate"
+
+
+def test_two_short_paragraphs_with_two_thirds_in_common_are_not_linked():
+    # Template copy (crude postings, note offerings of two companies) shares that much; below
+    # 64 shingles 70% is needed, above it 60% (several paragraphs agree).
+    rng = np.random.default_rng(11)
+    hashes = np.unique(rng.integers(0, dedup.HASH_SPACE, 4000, dtype=np.uint64).astype(np.uint32))
+    hashes = hashes[(hashes & dedup.FIGURE_BIT) == 0]
+    for size, linked in ((60, False), (100, True)):
+        shared = hashes[: size * 2 // 3]
+        a = np.union1d(shared, hashes[300 : 300 + size - len(shared)])
+        b = np.union1d(shared, hashes[600 : 600 + size - len(shared)])
+        old = dedup.Sketch(len(a), dedup.FULL_CUT, a, dedup.FULL_CUT, dedup._EMPTY)
+        new = dedup.Sketch(len(b), dedup.FULL_CUT, b, dedup.FULL_CUT, dedup._EMPTY)
+        assert (dedup.relate(new, old) is not None) == linked
