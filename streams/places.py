@@ -357,6 +357,19 @@ def _word_after(text: str, e: int) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
+def _is_dateline(text: str, s: int, e: int) -> bool:
+    """Return whether text[s:e] opens a paragraph as a dateline does.
+
+    "MANSFIELD, La. —", "LONDON (Reuters) -", and, in capitals, "BEIRUT: " (French "BEYROUTH : ")
+    as many Asian and Middle Eastern papers write it.
+    """
+    if not _starts_sentence(text, s):
+        return False
+    if _DATELINE_AFTER.match(text, e):
+        return True
+    return text.startswith((": ", " : "), e) and text[s:e].isupper()
+
+
 def _starts_sentence(text: str, s: int) -> bool:
     """Return whether offset `s` opens a sentence, a line or the text."""
     k = s - 1
@@ -486,7 +499,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
     if abbrs:
         mentions = sorted(mentions + abbrs, key=lambda x: x.start)
     for m in mentions:
-        if _DATELINE_AFTER.match(text, m.end) and _starts_sentence(text, m.start):
+        if _is_dateline(text, m.start, m.end):
             m.dateline = True
     verdicts = [_verdict(text, m) for m in mentions]
     persons = {text[m.start : m.end] for m, v in zip(mentions, verdicts, strict=True) if v == _PERSON}
@@ -1234,7 +1247,7 @@ def resolve_spans(body: str, spans: list[tuple[int, int]], language: str | None 
         if not codes:
             continue
         m = _Mention(s, e, codes, qualifier=qualifier, skeleton=skel, single=len(key.split()) == 1)
-        m.dateline = bool(_DATELINE_AFTER.match(body, e)) and _starts_sentence(body, s)
+        m.dateline = _is_dateline(body, s, e)
         mentions.append(m)
         order.append(k)
     _disambiguate(body, mentions, None)

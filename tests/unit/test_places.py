@@ -504,3 +504,11 @@ def test_given_name_before_a_surname_that_is_a_city_is_a_person() -> None:
     french = places_of("Jordan Henderson a marqué pour Liverpool contre Chelsea à Londres.", "fr")
     assert "Jordan" not in french and french["Londres"][1] == "GB"
     assert places_of("King Abdullah of Jordan met officials in Amman.")["Jordan"][1] == "JO"
+
+
+def test_capitals_before_a_colon_are_a_dateline() -> None:
+    found = places_of("BEIRUT: A major drug dealer was arrested near the airport, security sources said.")
+    assert found["BEIRUT"][1] == "LB"
+    found = places_of("BEYROUTH : Un trafiquant a été arrêté près de l'aéroport, selon la sécurité.", "fr")
+    assert found["BEYROUTH"][1] == "LB"
+    assert places_of("NOTE: The figures were revised.") == {}
