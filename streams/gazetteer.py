@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data" / "places"
 # Bump when the build logic or a data file changes: the cache key includes it.
-BUILD_VERSION = "9"
+BUILD_VERSION = "10"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -195,6 +195,8 @@ class Gazetteer:
         # Skeletons of the first words of multiword names: a run of words whose first word's
         # skeleton is not among them cannot meet a multiword name's skeleton.
         self.skeleton_heads: frozenset[str] = state["skeleton_heads"]
+        # First words of multiword names ("new" for "new york"), likewise.
+        self.name_heads: frozenset[str] = state["name_heads"]
 
     def __len__(self) -> int:
         return len(self.display)
@@ -514,6 +516,7 @@ def _finish(
         "admin1_names": admin1_names,
         "uppercase_only": frozenset(b.uppercase_only),
         "skeleton_heads": frozenset(b.skeleton_heads),
+        "name_heads": frozenset(k.split(" ", 1)[0] for k in b.names if " " in k),
     }
     return Gazetteer(state)
 
@@ -540,6 +543,7 @@ def save(gaz: Gazetteer, path: Path) -> None:
         "admin1_names": gaz.admin1_names,
         "uppercase_only": gaz.uppercase_only,
         "skeleton_heads": gaz.skeleton_heads,
+        "name_heads": gaz.name_heads,
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:

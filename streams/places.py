@@ -397,24 +397,27 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                 )
     taken = {k for am in abbrs for k in range(am.start, am.end)}
     listed = _listed_before_plural(text, caps, lang) if lang.plural_suffixes else {}
-    names, uppercase_only = g.names, g.uppercase_only
+    names, uppercase_only, name_heads = g.names, g.uppercase_only, g.name_heads
     stopwords, not_places = lang.stopwords, lang.not_places
+    # joined[j]: caps[j - 1] and caps[j] may belong to one name, joined by spaces, hyphens or
+    # connectors ("Rostov-on-Don"); a gap longer than any run of connectors never joins.
+    joined = [False] * n
+    for j in range(1, n):
+        gs, ge = caps[j - 1][1], caps[j][0]
+        joined[j] = (ge - gs == 1 and text[gs] == " ") or (
+            ge - gs <= 16 and bool(lang.gap.fullmatch(text, gs, ge))
+        )
     i = 0
     while i < n:
         s, e = caps[i]
         if (skip and any(a <= s < b for a, b in skip)) or s in taken:
             i += 1
             continue
-        # Longest run first: caps joined by spaces, hyphens or connectors ("Rostov-on-Don").
+        # Longest run first.
         ends = [i]
         j = i + 1
         last = i + _MAX_TOKENS if i + _MAX_TOKENS < n else n
-        while j < last:
-            gs, ge = caps[j - 1][1], caps[j][0]
-            if ge - gs > 16:
-                break  # longer than any run of connectors ("-on-", " de la ")
-            if not (ge - gs == 1 and text[gs] == " ") and not lang.gap.fullmatch(text, gs, ge):
-                break
+        while j < last and joined[j]:
             ends.append(j)
             j += 1
         found: tuple[int, tuple[int, ...], bool] | None = None
@@ -424,13 +427,22 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             mentions.append(_Mention(s, e, (dem * 4 + gz.NAME_DEMONYM,)))
             i += 1
             continue
+        # Whether a multiword name, or a multiword transliteration, may start with this word:
+        # most runs of capitalised words (titles, organisations) are neither.
+        multi = first in name_heads
+        multi_skeleton: bool | None = None
         for j in reversed(ends):
             single = j == i
+            if not single and not multi and j - i > 1:
+                if multi_skeleton is None:
+                    multi_skeleton = _word_skeleton(first) in g.skeleton_heads
+                if not multi_skeleton:
+                    continue
             surface = text[s : caps[j][1]]
             key = first if single else _fold_fast(surface)
             if key in stopwords or key in not_places:
                 continue
-            hit = names.get(key)
+            hit = names.get(key) if single or multi else None
             if hit is not None:
                 if key in uppercase_only and not surface.replace(".", "").isupper():
                     continue
