@@ -38,8 +38,8 @@ LANG_DIR = Path(__file__).parent / "data" / "places" / "lang"
 
 _UPPER = "".join(re.escape(chr(c)) for c in range(0x250) if chr(c).isupper()) + "\u0400-\u042f"
 # No leading \b: a pattern that opens with a character class is scanned for that class in C,
-# several times faster; the word boundary is checked by hand in _cap_tokens.
-_CAP = re.compile(r"[" + _UPPER + r"][^\W\d_]*")
+# several times faster; the lookbehind after the capital checks the word boundary instead.
+_CAP = re.compile(r"[" + _UPPER + r"](?<!\w.)[^\W\d_]*")
 _PLAIN_NAME = re.compile(r"[A-Za-z]+(?:(?:[ -]|\. |['.])[A-Za-z]+)*\.?")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,}")
 # What follows a dateline place in the body: an optional region ("MANSFIELD, La. —"), a dash.
@@ -305,8 +305,8 @@ def _cap_tokens(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     last = -1
     for s, e in spans:
-        if s < last or (s and (text[s - 1].isalnum() or text[s - 1] == "_")):
-            continue  # inside a longer word ("3Com") or an apostrophe run taken below
+        if s < last:
+            continue  # inside an apostrophe run taken below ("O'Brien")
         if e - s == 1 and e < n and text[e] == ".":
             abbr = _ABBREVIATION.match(text, s)
             if abbr:
