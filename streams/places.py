@@ -78,7 +78,7 @@ class _LangData:
     street_words: frozenset[str]  # "Memphis Street", "Augusta St.": a street, not the place
     street_prefixes: frozenset[str]  # "rue de Paris", "avenue de Versailles"
     locatives: frozenset[str]  # "in Arlington", "à Paris": the word before reads as a place
-    lowercase_common: frozenset[str]  # honorifics that written in lower case are ordinary words
+    lowercase_common: frozenset[str]  # honorifics that are ordinary words in lower case ("miss")
     abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
     abbreviation_re: re.Pattern[str] | None
     plural_suffixes: dict[str, str]  # "counties" -> "admin2", as written in running text
