@@ -867,7 +867,34 @@ _COUNTY_WEIGHT = 1.5
 _NEAR_BONUS = 0.6
 
 
-def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], weight: float) -> _Group:
+def _group(
+    g: gz.Gazetteer,
+    members: list[_Mention],
+    scores: dict[int, float],
+    weight: float,
+    support: _Support | None = None,
+) -> _Group:
+    countries, admins, counties, points, small = support or _support(g, scores)
+    if small:
+        weight *= 0.5  # small towns are the likeliest wrong namesakes: they vote softly
+    return _Group(members, scores, weight, countries, admins, counties, points)
+
+
+# Where a name's plausible readings lie: countries, divisions and counties with their
+# probabilities, up to eight town points, and whether every reading is a small town.
+_Support = tuple[dict[str, float], dict[str, float], dict[int, float], list[tuple[float, float]], bool]
+
+
+_PriorKey = tuple[tuple[int, ...], str | None, bool, bool]  # what _priors is called with
+
+
+@lru_cache(maxsize=32768)
+def _prior_support(key: _PriorKey) -> _Support:
+    """Return the support of a name as its priors alone read it, cached across articles (read only)."""
+    return _support(gz.load(), dict(_priors(*key)))
+
+
+def _support(g: gz.Gazetteer, scores: dict[int, float]) -> _Support:
     best = max(scores.values())
     plausible = [(c, math.exp((v - best) / _TEMP)) for c, v in scores.items() if v >= best - _WINDOW]
     z = sum(w for _, w in plausible)
@@ -890,9 +917,7 @@ def _group(g: gz.Gazetteer, members: list[_Mention], scores: dict[int, float], w
         if kind in (0, 2) and len(points) < 8:
             points.append((float(g.lat[p]), float(g.lon[p])))
         small = small and kind == 0 and g.population[p] < 20000
-    if small:
-        weight *= 0.5  # small towns are the likeliest wrong namesakes: they vote softly
-    return _Group(members, scores, weight, countries, admins, counties, points)
+    return countries, admins, counties, points, small
 
 
 def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None) -> None:
@@ -911,8 +936,8 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
             kinds = {g.kind[c >> 2] for c in b.codes}
             if kinds & {1, 2, 3}:
                 a.container = k + 1
-    by_key: dict[tuple[object, ...], list[_Mention]] = {}
-    shared: dict[tuple[object, ...], dict[int, float]] = {}
+    by_key: dict[_PriorKey, list[_Mention]] = {}
+    shared: dict[_PriorKey, dict[int, float]] = {}
     for m in mentions:
         if m.qualifier:
             m.codes = _qualified_codes(g, m)
@@ -925,6 +950,7 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
         if scores:
             by_key.setdefault(key, []).append(m)
     keys = list(by_key.values())
+    supports = [_prior_support(key) for key in by_key]
     index = {id(m): k for k, ms in enumerate(keys) for m in ms}
     containers: dict[int, int] = {}
     for m in mentions:
@@ -936,7 +962,7 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
         dateline.best = max(dateline.scores, key=dateline.scores.__getitem__)
         extra.append(_group(g, [dateline], dateline.scores, 3.0))
     weights = [3.0 if any(m.dateline for m in ms) else 1.0 for ms in keys]
-    own = [_group(g, ms, ms[0].scores, weights[k]) for k, ms in enumerate(keys)]
+    own = [_group(g, ms, ms[0].scores, weights[k], supports[k]) for k, ms in enumerate(keys)]
     active = list(own)
     results: list[tuple[int, dict[int, float]]] = []
     for round_ in range(_ROUNDS):
