@@ -52,6 +52,7 @@ _SENTENCE_CHARS = frozenset('.!?:;"“”«»\n•–—|')
 _GENERIC_LAST = frozenset({"city", "state", "county", "town"})
 _CITY_WORDS = frozenset({"city", "ville", "town", "village", "township", "commune"})
 _MAX_TOKENS = 6
+_PRIOR_WINDOW = 3.5
 _MAX_CANDIDATES = 25
 _MAX_POINTS = 240
 
@@ -837,8 +838,10 @@ def _priors(
             if near:
                 s -= 1.5
         scores[c] = s
-    # Context can lift a candidate by a few points at most: the rest never win.
+    # Context can lift a candidate by a few points at most: the rest never win. (On LGL a window
+    # of 3 points changes no answer, one of 2 points does; the window is wider than both.)
     top = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:_MAX_CANDIDATES]
+    top = [kv for kv in top if kv[1] >= top[0][1] - _PRIOR_WINDOW] if top else top
     return tuple(top)
 
 
