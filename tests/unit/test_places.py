@@ -512,3 +512,10 @@ def test_capitals_before_a_colon_are_a_dateline() -> None:
     found = places_of("BEYROUTH : Un trafiquant a été arrêté près de l'aéroport, selon la sécurité.", "fr")
     assert found["BEYROUTH"][1] == "LB"
     assert places_of("NOTE: The figures were revised.") == {}
+
+
+def test_sentence_full_of_names_is_no_headline() -> None:
+    # Read as a title-cased headline, the given name before "Putin" would not mark a person.
+    assert "Vladimir" not in places_of("Vladimir Putin received Xi Jinping at the Kremlin.")
+    assert "Vladimir" not in places_of("Vladimir Poutine a reçu Xi Jinping au Kremlin.", "fr")
+    assert places_of("Fighting continued in the Vladimir region, east of Moscow.")["Vladimir"][1] == "RU"
