@@ -64,6 +64,8 @@ class NewswireApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         _commit_only_finished(self.consumer)
+        _warn_on_gaps(self.consumer)
+        _log_offsets_at_handover(self)
 
 
 # Messages an agent has finished with, by (topic partition, offset); their acks may go through.
@@ -85,12 +87,53 @@ def _commit_only_finished(consumer: faust.types.ConsumerT) -> None:
     def ack_if_finished(message: faust.types.Message) -> bool:
         key = (message.tp, message.offset)
         if key not in _finished:
+            log.info("held back the ack of %s@%d: no agent finished it", message.tp, message.offset)
             return False
         _finished.discard(key)
         return ack(message)
 
     consumer.ack = ack_if_finished  # type: ignore[method-assign]
     consumer._newswire_guarded = True  # type: ignore[attr-defined]
+
+
+def _warn_on_gaps(consumer: faust.types.ConsumerT) -> None:
+    """Log a warning when Faust meets an offset gap: it counts the records in it as processed.
+
+    Gaps are normal on compacted or transactional topics; ours are neither, so a gap means records
+    were passed over, and the commit that follows would skip them.
+    """
+    add_gap = consumer._add_gap  # type: ignore[attr-defined]
+
+    async def add_gap_loudly(tp: object, offset_from: int, offset_to: int) -> None:
+        log.warning("offset gap on %s: %d..%d counted as processed", tp, offset_from, offset_to)
+        await add_gap(tp, offset_from, offset_to)
+
+    consumer._add_gap = add_gap_loudly  # type: ignore[attr-defined]
+
+
+def _offsets(offsets: dict[Any, Any]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]@{offset}" for tp, offset in sorted(offsets.items()))
+
+
+def _log_offsets_at_handover(app: faust.App) -> None:
+    """Log where each partition resumes after a rebalance, and what is committed while stopping or
+    rebalancing: what an on-call engineer needs to follow a partition from one worker to the next."""
+    consumer = app.consumer
+    seek, commit = consumer.perform_seek, consumer._commit  # type: ignore[attr-defined]
+
+    async def perform_seek_and_log() -> None:
+        await seek()
+        resumed = {tp: consumer._committed_offset.get(tp) for tp in consumer.assignment()}  # type: ignore[attr-defined]
+        log.info("resuming from committed offsets: %s", _offsets(resumed))
+
+    async def commit_and_log(offsets: dict[Any, int]) -> bool:
+        if app.should_stop or app.rebalancing:
+            when = "stopping" if app.should_stop else "rebalancing"
+            log.info("committing while %s: %s", when, _offsets(offsets))
+        return await commit(offsets)
+
+    consumer.perform_seek = perform_seek_and_log  # type: ignore[method-assign]
+    consumer._commit = commit_and_log  # type: ignore[attr-defined]
 
 
 def finished(event: EventT) -> None:

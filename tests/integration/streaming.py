@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -29,8 +30,27 @@ async def collect(settings: Settings, keys: set[str], timeout: float = 90.0, wor
     except TimeoutError:
         log = worker.log_tail() if worker else ""
         missing = sorted(keys - seen.keys())
-        pytest.fail(f"{len(missing)} of {len(keys)} inputs not accounted for after {timeout} s\n{log}")
+        where = await locate(settings, set(missing[:10]))
+        pytest.fail(
+            f"{len(missing)} of {len(keys)} inputs not accounted for after {timeout} s; "
+            f"where they are: {where}\n{log}"
+        )
     return seen
+
+
+async def locate(settings: Settings, keys: set[str], timeout: float = 10.0) -> dict[str, list[str]]:
+    """Return, for each key, the input and stories records that carry it ("topic[partition]@offset")."""
+    found: dict[str, list[str]] = {key: [] for key in keys}
+
+    async def scan() -> None:
+        async for record in follow(settings.bootstrap, [settings.input_topic, settings.stories_topic]):
+            key = record.key.decode() if record.key else ""
+            if key in found:
+                found[key].append(f"{record.topic}[{record.partition}]@{record.offset}")
+
+    with contextlib.suppress(TimeoutError):  # `follow` never ends: read for `timeout` seconds
+        await asyncio.wait_for(scan(), timeout)
+    return found
 
 
 async def start(settings: Settings, worker: WorkerProcess) -> None:
