@@ -83,6 +83,7 @@ class _LangData:
     abbreviations: dict[str, str]  # folded "tenn" -> "US.TN"
     abbreviation_re: re.Pattern[str] | None
     plural_suffixes: dict[str, str]  # "counties" -> "admin2", as written in running text
+    area_words: frozenset[str]  # "eastern Washington", "l'est de Washington": a part of a region
     gap: re.Pattern[str]  # what may stand between two capitalised words of one name
 
 
@@ -117,6 +118,7 @@ def _lang_data() -> _LangData:
                 first.add(gz.fold(line))
     abbr: dict[str, str] = {}
     plural: dict[str, str] = {}
+    area: set[str] = set()
     for path in sorted(LANG_DIR.glob("*.json")):
         d = json.loads(path.read_text(encoding="utf-8"))
         stop.update(gz.fold(w) for w in d.get("stopwords", []))
@@ -134,6 +136,7 @@ def _lang_data() -> _LangData:
         abbr.update({gz.fold(k): v for k, v in d.get("region_abbreviations", {}).items()})
         streets.update(gz.fold(w) for w in d.get("street_words", []))
         plural.update({k.lower(): v for k, v in d.get("plural_qualifier_suffixes", {}).items()})
+        area.update(gz.fold(w.replace("'", " ")) for w in d.get("area_words", []))
         street_pre.update(gz.fold(w) for w in d.get("street_prefixes", []))
         inst.update(gz.fold(w) for w in d.get("institutions", []))
         inst.update(gz.fold(w) for w in d.get("calendar_words", []))
@@ -183,6 +186,7 @@ def _lang_data() -> _LangData:
         abbr,
         abbr_re,
         plural,
+        frozenset(area),
         gap,
     )
 
@@ -491,8 +495,9 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             # ... or before it: "région de Donetsk", "state of Texas".
             m.before = _word_before(text, s)
             prev_word = m.before[0]
+            # Elided articles split off ("l'État de Washington" reads "l etat de").
             words = (
-                gz.fold(text[max(0, s - 30) : s]).split()
+                gz.fold(text[max(0, s - 30) : s].replace("'", " ").replace("’", " ")).split()
                 if prev_word and _fold_fast(prev_word) in lang.prefix_ends
                 else []
             )
@@ -501,9 +506,16 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                 if len(words) >= width and pre in lang.prefixes:
                     m.qualifier = m.qualifier or ("city" if words[-width] in _CITY_WORDS else "admin")
                     break
+                if len(words) >= width and pre in lang.area_words and not m.qualifier:
+                    m.qualifier = "area"  # "l'est de Washington"
+                    break
+            if not m.qualifier and m.before[1] == " " and prev_word in lang.area_words:
+                # "eastern Washington", "southern Illinois": a part of a region more often than
+                # of a town (the state, not the capital).
+                m.qualifier = "area"
         if not m.qualifier and s in listed:
             m.qualifier = listed[s]  # "Jackson and Barrow counties"
-        if not m.qualifier:
+        if not m.qualifier or m.qualifier == "area":
             # A county's bare base name ("Scott" for Scott County) is a place only when qualified.
             m.codes = _unqualified(m.codes)
         if m.codes:
@@ -607,7 +619,7 @@ def _bare_postal_code(text: str, m: _Mention) -> bool:
 def _verdict(text: str, m: _Mention) -> int:
     """Return whether a spotted name reads as a place (_KEEP), a word (_DROP) or a person (_PERSON)."""
     lang = _lang_data()
-    if m.qualifier or all(c & 3 == gz.NAME_DEMONYM for c in m.codes):
+    if (m.qualifier and m.qualifier != "area") or all(c & 3 == gz.NAME_DEMONYM for c in m.codes):
         return _KEEP
     if _on_street(text, m, lang):
         return _DROP
@@ -778,7 +790,10 @@ def _prior(g: gz.Gazetteer, code: int, m: _Mention) -> float:
         s -= 0.4
     if m.skeleton:
         s -= 0.3
-    if m.qualifier:
+    if m.qualifier == "area":
+        if kind in ("admin1", "country", "region"):
+            s += _AREA_BONUS
+    elif m.qualifier:
         want = m.qualifier
         if (want == "admin" and kind in ("admin1", "admin2")) or want == kind:
             s += 2.0
@@ -789,7 +804,7 @@ def _prior(g: gz.Gazetteer, code: int, m: _Mention) -> float:
 
 def _qualified_codes(g: gz.Gazetteer, m: _Mention) -> tuple[int, ...]:
     """Return the candidates of a qualified mention, mapping cities to their division if needed."""
-    if not m.qualifier or m.qualifier == "city":
+    if not m.qualifier or m.qualifier in ("city", "area"):
         return m.codes
     admins = [c for c in m.codes if gz.KINDS[g.kind[c >> 2]] in ("admin1", "admin2")]
     if admins:
@@ -872,6 +887,7 @@ _CAPITAL_BONUS = 1.0
 _ADMIN_WEIGHT = 1.2
 _COUNTY_WEIGHT = 1.5
 _NEAR_BONUS = 0.6
+_AREA_BONUS = 1.0
 
 
 def _group(

@@ -519,3 +519,15 @@ def test_sentence_full_of_names_is_no_headline() -> None:
     assert "Vladimir" not in places_of("Vladimir Putin received Xi Jinping at the Kremlin.")
     assert "Vladimir" not in places_of("Vladimir Poutine a reçu Xi Jinping au Kremlin.", "fr")
     assert places_of("Fighting continued in the Vladimir region, east of Moscow.")["Vladimir"][1] == "RU"
+
+
+def test_part_of_a_region_is_the_region() -> None:
+    english = places_of("Wildfires spread across eastern Washington, the state's governor said.")
+    french = places_of("Des incendies se sont propagés dans l'est de Washington, selon le gouverneur.", "fr")
+    assert english["Washington"][2] == french["Washington"][2] == "admin1"
+
+
+def test_french_qualifier_after_an_elided_article() -> None:
+    found = places_of("Des incendies se sont propagés dans l'État de Washington.", "fr")
+    assert found["Washington"][2] == "admin1"
+    assert places_of("Wildfires spread in the state of Washington.")["Washington"][2] == "admin1"
