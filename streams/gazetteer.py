@@ -25,6 +25,7 @@ package versions; a worker then loads it in about a second.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import csv
 import gc
@@ -44,7 +45,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import xxhash
 from anyascii import anyascii
 
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data" / "places"
 # Bump when the build logic or a data file changes: the cache key includes it.
-BUILD_VERSION = "10"
+BUILD_VERSION = "11"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -173,14 +173,15 @@ class Gazetteer:
     """
 
     def __init__(self, state: dict[str, Any]) -> None:
-        # Stored as compact arrays; served as lists, which the scorer indexes several times faster.
-        self.arrays: dict[str, np.ndarray] = {k: state[k] for k in _ARRAYS}
-        self.geonameid: list[int] = state["geonameid"].tolist()
+        # Stored as compact stdlib arrays (no numpy to import at load); what the scorer reads
+        # for every candidate is served as lists, which index faster.
+        self.arrays: dict[str, array.array[Any]] = {k: state[k] for k in _ARRAYS}
+        self.geonameid: array.array[int] = state["geonameid"]
         self.lat: list[float] = state["lat"].tolist()
         self.lon: list[float] = state["lon"].tolist()
         self.population: list[int] = state["population"].tolist()
         self.kind: list[int] = state["kind"].tolist()
-        self.capital: list[bool] = state["capital"].tolist()
+        self.capital: array.array[int] = state["capital"]
         # The index of the second-level division a city lies in, or -1 where none is known.
         self.county: list[int] = state["county"].tolist()
         self.country: list[str] = state["country"]
@@ -253,6 +254,8 @@ def _synthetic_id(*parts: str) -> int:
 
 def _midpoint(points: list[tuple[float, float]]) -> tuple[float, float]:
     """Return the centre of the 5-95 percentile extent of `points` (lat, lon)."""
+    import numpy as np  # only the build needs it
+
     arr = np.asarray(points, dtype=np.float64)
     if len(arr) < 5:
         return float(arr[:, 0].mean()), float(arr[:, 1].mean())
@@ -497,18 +500,16 @@ def _finish(
         return {k: (v[0] if len(v) == 1 else tuple(v)) for k, v in d.items() if v}
 
     state = {
-        "geonameid": np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+        "geonameid": array.array("q", (r[0] for r in rows)),
         "display": [r[1] for r in rows],
         "country": [sys_intern(r[2]) for r in rows],
         "admin1": [sys_intern(r[3]) for r in rows],
-        "lat": np.fromiter((r[4] for r in rows), dtype=np.float32, count=len(rows)),
-        "lon": np.fromiter((r[5] for r in rows), dtype=np.float32, count=len(rows)),
-        "population": np.fromiter((r[6] for r in rows), dtype=np.int64, count=len(rows)),
-        "kind": np.fromiter((r[7] for r in rows), dtype=np.int8, count=len(rows)),
-        "capital": np.fromiter((r[8] for r in rows), dtype=np.bool_, count=len(rows)),
-        "county": np.fromiter(
-            (b.county.get(i, -1) for i in range(len(rows))), dtype=np.int32, count=len(rows)
-        ),
+        "lat": array.array("f", (r[4] for r in rows)),
+        "lon": array.array("f", (r[5] for r in rows)),
+        "population": array.array("q", (r[6] for r in rows)),
+        "kind": array.array("b", (r[7] for r in rows)),
+        "capital": array.array("b", (r[8] for r in rows)),
+        "county": array.array("i", (b.county.get(i, -1) for i in range(len(rows)))),
         "names": pack(b.names),
         "skeletons": pack(b.skeletons),
         "admin1_index": admin1_index,
