@@ -7,8 +7,9 @@ wire.articles --enrich--> wire.stories (1 partition) --decide--> wire.enriched
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,29 +69,38 @@ class NewswireApp(faust.App):
         _log_offsets_at_handover(self)
 
 
-# Messages an agent has finished with, by (topic partition, offset); their acks may go through.
+# Messages whose outputs the broker has acknowledged, by (topic partition, offset): their acks may go
+# through. Messages still waiting for that, with the ack Faust tried to give them meanwhile.
 _finished: set[tuple[object, int]] = set()
+_in_flight: dict[tuple[object, int], faust.types.Message | None] = {}
+_acks: list[Callable[[faust.types.Message], bool]] = []
 
 
 def _commit_only_finished(consumer: faust.types.ConsumerT) -> None:
-    """Let through only the acks of messages an agent has finished, so no message is committed unread.
+    """Let through only the acks of messages whose outputs the broker has, so no commit passes over
+    a message unread or an output not yet written.
 
     While it stops or rebalances, Faust skips the messages still buffered and acks them all the same
     (`do_ack or value is skipped_value` in faust/streams.py); the next commit then passes over
     records nobody processed. Measured: a few of 600 lost per graceful restart, on both brokers.
     Held back, such a message stays uncommitted and comes again after the restart or rebalance.
+    An ack that comes while the message's output is still on its way waits for the delivery.
     """
     if getattr(consumer, "_newswire_guarded", False):
         return
     ack = consumer.ack
+    _acks[:] = [ack]
 
     def ack_if_finished(message: faust.types.Message) -> bool:
         key = (message.tp, message.offset)
-        if key not in _finished:
-            log.info("held back the ack of %s@%d: no agent finished it", message.tp, message.offset)
+        if key in _finished:
+            _finished.discard(key)
+            return ack(message)
+        if key in _in_flight:
+            _in_flight[key] = message  # acked by `_delivered` once the broker has the output
             return False
-        _finished.discard(key)
-        return ack(message)
+        log.info("held back the ack of %s@%d: no agent finished it", message.tp, message.offset)
+        return False
 
     consumer.ack = ack_if_finished  # type: ignore[method-assign]
     consumer._newswire_guarded = True  # type: ignore[attr-defined]
@@ -136,10 +146,29 @@ def _log_offsets_at_handover(app: faust.App) -> None:
     consumer._commit = commit_and_log  # type: ignore[attr-defined]
 
 
-def finished(event: EventT) -> None:
-    """Mark `event` as processed: its offset may now be committed."""
-    _finished.add((event.message.tp, event.message.offset))
-    metrics.done(event.message.topic, event.message.partition, event.message.offset)
+def finished(event: EventT, delivery: Awaitable[Any] | None = None) -> None:
+    """Mark `event` as processed: its offset may be committed once `delivery` (its output) is done."""
+    message = event.message
+    metrics.done(message.topic, message.partition, message.offset)
+    key = (message.tp, message.offset)
+    if not isinstance(delivery, asyncio.Future) or delivery.done():
+        _delivered(key, delivery)
+        return
+    _in_flight[key] = None
+    delivery.add_done_callback(lambda future: _delivered(key, future))
+
+
+def _delivered(key: tuple[object, int], delivery: Any) -> None:
+    """Record that the output of the message at `key` is written; pass on an ack that waited for it."""
+    waiting = _in_flight.pop(key, None)
+    if isinstance(delivery, asyncio.Future) and (delivery.cancelled() or delivery.exception()):
+        reason = "cancelled" if delivery.cancelled() else repr(delivery.exception())
+        log.error("output of %s@%d not written (%s): it comes again after a restart", *key, reason)
+        return
+    if waiting is not None and _acks:
+        _acks[0](waiting)
+    else:
+        _finished.add(key)
 
 
 def all_topics(conf: Settings) -> dict[str, int]:
@@ -209,16 +238,16 @@ async def enrich(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                 message.value or b"", ingested_at, max_body_bytes=settings.max_body_bytes
             )
         except Rejected as error:
-            await send_dead_letter(error, event)
+            delivery = await send_dead_letter(error, event)
         except Exception as error:
             # A failure no stage foresaw costs one dead letter, not the agent. Seen: JSON nested 300
             # deep in an unknown field parses, then cannot be written back (orjson stops at 255): the
             # agent crashed, Faust restarted it 5 s later, and that message never came out.
             unforeseen = Rejected(type(error).__name__, f"could not enrich: {error}", stage="ingest")
-            await send_dead_letter(unforeseen, event)
+            delivery = await send_dead_letter(unforeseen, event)
         else:
-            await stories.send(key=article_id.encode(), value=pending)
-        finished(event)
+            delivery = await stories.send(key=article_id.encode(), value=pending)
+        finished(event, delivery)
         yield None  # always yield: an agent that swallows a message makes agent.put() hang
 
 
@@ -245,24 +274,26 @@ async def decide(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         try:
             article_id, value = pipeline.decide(event.message.value or b"", indexes[0])
         except Rejected as error:
-            await send_dead_letter(error, event)
+            delivery = await send_dead_letter(error, event)
         else:
-            await enriched.send(key=article_id.encode(), value=value)
+            delivery = await enriched.send(key=article_id.encode(), value=value)
             metrics.enriched(value)
-        finished(event)
+        finished(event, delivery)
         yield None
 
 
-async def send_dead_letter(error: Rejected, event: EventT) -> None:
-    """Send the rejected message, with its reason and origin, to the dead-letter topic."""
+async def send_dead_letter(error: Rejected, event: EventT) -> Awaitable[Any]:
+    """Send the rejected message, with its reason and origin, to the dead-letter topic; return the
+    delivery to wait for."""
     message = event.message
     letter = DeadLetter.of(error, message.value or b"", message.topic, message.partition, message.offset)
-    await deadletter.send(key=message.key, value=letter.to_json(), headers=letter.headers())
+    delivery = await deadletter.send(key=message.key, value=letter.to_json(), headers=letter.headers())
     metrics.dead_lettered(error.stage, error.error_class)
     # Never the input at info level: a reason may quote part of it (the dead letter keeps it all).
     where = f"{message.topic}[{message.partition}]@{message.offset}"
     log.info("dead letter: %s at stage %s, %s", error.error_class, error.stage, where)
     log.debug("dead letter %s: %s", where, error.reason)
+    return delivery
 
 
 # -- operating it: /metrics and /health on the web port (NEWSWIRE_WEB_PORT, bound to 127.0.0.1) ----
