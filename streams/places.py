@@ -412,6 +412,8 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
         joined[j] = (ge - gs == 1 and text[gs] == " ") or (
             ge - gs <= 16 and bool(lang.gap.fullmatch(text, gs, ge))
         )
+    # An ASCII text's capitalised words fold by lower-casing: one call for the whole text.
+    lower = text.lower() if text.isascii() else None
     i = 0
     while i < n:
         s, e = caps[i]
@@ -426,7 +428,9 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             ends.append(j)
             j += 1
         found: tuple[int, tuple[int, ...], bool] | None = None
-        first = _fold_fast(text[s:e])
+        first = lower[s:e] if lower is not None else ""
+        if not first.isalpha():
+            first = _fold_fast(text[s:e])
         dem = _demonym_place(g, lang.demonyms.get(first)) if len(ends) == 1 and first in lang.demonyms else -1
         if dem >= 0:
             mentions.append(_Mention(s, e, (dem * 4 + gz.NAME_DEMONYM,)))
