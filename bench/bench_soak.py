@@ -100,12 +100,19 @@ def _scrape(url: str) -> str | None:
 
 
 def article_stream(base: list[dict]):
-    """Yield JSON records forever: the Reuters stories in turn, each round under new ids."""
+    """Yield JSON records forever: the Reuters stories in turn, each round under new ids and a year
+    later (1987 + round), so that publication time moves on as in a live feed and the dedup window
+    holds what it would hold there, not every round's copy of the same 72 hours."""
     n = 0
     while True:
         story = base[n % len(base)]
         round_ = n // len(base)
-        yield orjson.dumps(story if round_ == 0 else {**story, "id": f"{story['id']}-s{round_}"})
+        if round_:
+            published = story.get("published")
+            if published:
+                published = published.replace("1987", str(1987 + round_), 1)
+            story = {**story, "id": f"{story['id']}-s{round_}", "published": published}
+        yield orjson.dumps(story)
         n += 1
 
 
