@@ -166,9 +166,37 @@ def _recognise(article: Article) -> None:
         article.dateline = article.dateline or ", ".join(parts)
         article.source = article.source or caps.group("agency")
     _recognise_credit_line(article, patterns)
-    for credit in patterns["photo_credit"].finditer(body):
-        article.boilerplate.append((credit.start(), credit.end()))
+    article.boilerplate.extend(_photo_credits(body, patterns["photo_credit"]))
     article.boilerplate.sort()
+
+
+def _photo_credits(body: str, credit: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Return the spans of the photo credits ("Photo: Reuters") in `body`, in text order.
+
+    The same spans as `credit.finditer(body)`, but the pattern is tried only just before each
+    colon, which every credit holds: a case-insensitive scan of the whole body costs more than
+    the rest of the stage.
+    """
+    spans: list[tuple[int, int]] = []
+    reach = _longest_credit_word()
+    done = 0  # where the last credit ended: credits do not overlap
+    colon = body.find(":")
+    while colon >= 0:
+        word_end = colon  # the credit word ends where the white space before the colon starts
+        while word_end > 0 and body[word_end - 1].isspace():
+            word_end -= 1
+        for start in range(max(done, word_end - reach), word_end):
+            if found := credit.match(body, start):
+                spans.append(found.span())
+                done = found.end()
+                break
+        colon = body.find(":", max(colon + 1, done))
+    return spans
+
+
+@cache
+def _longest_credit_word() -> int:
+    return max(len(w) for words in _markers()["photo_credit"].values() for w in words)
 
 
 def _recognise_credit_line(article: Article, patterns: dict[str, re.Pattern[str]]) -> None:

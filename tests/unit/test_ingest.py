@@ -83,6 +83,21 @@ def test_leading_date_marker_is_the_raw_publication_date_and_photo_credits_are_b
     assert "Crédit : AP" in spans
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Photo: Reuters. Said: yes\nPICTURE  :\n AFP\nphotograph:: x",
+        "Time 10:30. Crédits\t: AP – ici : là\nФото: ТАСС",
+        "Photography: none; Credit:x: y\n: Photo :",
+    ],
+)
+def test_photo_credits_are_the_spans_a_full_scan_finds(body):
+    from streams.ingest import _patterns, _photo_credits
+
+    credit = _patterns()["photo_credit"]
+    assert _photo_credits(body, credit) == [m.span() for m in credit.finditer(body)]
+
+
 def test_article_without_any_date_has_none():
     article = parse_article(seed("002"))
     assert article.published is None and article.credit_line is None
