@@ -514,6 +514,9 @@ class Thresholds:
     update_growth: float = 1.05  # ...and is longer by this much: paragraphs added, an update...
     update_added: int = 4  # ...and by this many shingles at least (a word or two is an edit)...
     update_keeps: float = 0.75  # ...if it keeps this share of the old text
+    # Copy added to a long story is a small share of it: a text that keeps `duplicate_inside` of
+    # the old one and has this many shingles more (a sentence) is an update however long.
+    update_sentence: int = 12
     added_figures: int = 2  # figures the old text lacks that make a text keeping it an update
     # Many figures in common, and most of the smaller text's: the same results table or report,
     # reworded or reformatted ("Revs" for "Sales", "12.1 mln" for "12,141,000", a note added).
@@ -555,10 +558,12 @@ def _new_lede(new: Sketch, old: Sketch, words_only: bool = False) -> bool:
     None of new's opening shingles may be among old's, and at most a third of those that old's
     sample could show may be in it (a new lede reuses a phrase of the old copy). With
     `words_only`, opening shingles with figures do not count: a template filled in with other
-    figures keeps its words, a new lede does not.
+    figures keeps its words, a new lede does not. Two such shingles are enough: a lede of
+    figures ("Net 4.2 mln dlrs, up 12 pct, on sales of 310 mln") has few words, and a template
+    twin shares every one of them.
     """
     lede = new.lede[(new.lede & FIGURE_BIT) == 0] if words_only else new.lede
-    if len(lede) < (LEDE // 2 if words_only else 2) or not len(old.lede):
+    if len(lede) < 2 or not len(old.lede):
         return False
     if not set(lede.tolist()).isdisjoint(old.lede.tolist()):
         return False
@@ -711,9 +716,12 @@ def relate(
         return "update", similarity, resemblance  # (a notice's first line differing is an edit)
     if new_figures - same_figures >= thresholds.added_figures and inside_new >= thresholds.update_keeps:
         return "update", similarity, resemblance  # the old copy and new figures: a later version
+    grown = max(thresholds.update_growth * old.n_shingles, old.n_shingles + thresholds.update_added)
+    added = new.n_shingles >= max(grown, old.n_shingles + thresholds.update_sentence)
+    if added and inside_new >= thresholds.duplicate_inside:
+        return "update", similarity, resemblance  # the old copy and a paragraph: a long story grew
     if inside_old >= thresholds.duplicate_inside:  # nothing much added: a copy, trimmed or edited
         return "duplicate", similarity, resemblance
-    grown = max(thresholds.update_growth * old.n_shingles, old.n_shingles + thresholds.update_added)
     if new.n_shingles >= grown and inside_new >= thresholds.update_keeps:
         return "update", similarity, resemblance  # paragraphs added; a longer rewrite is a duplicate
     return "duplicate", similarity, resemblance  # a rewrite of the same length

@@ -728,3 +728,83 @@ def test_two_short_paragraphs_with_two_thirds_in_common_are_not_linked():
         old = dedup.Sketch(len(a), dedup.FULL_CUT, a, dedup.FULL_CUT, dedup._EMPTY)
         new = dedup.Sketch(len(b), dedup.FULL_CUT, b, dedup.FULL_CUT, dedup._EMPTY)
         assert (dedup.relate(new, old) is not None) == linked
+
+
+# An AFP-style dispatch in French, long enough to behave like real copy.
+FRENCH_STORY = [
+    "Le port de Saint-Malo fermera son terminal de ferries pendant 9 jours à partir du 3 avril pour "
+    "réparer une passerelle endommagée par la tempête de la semaine dernière, a annoncé lundi la "
+    "chambre de commerce.",
+    "Les traversées vers Portsmouth et Jersey seront reportées sur le port de Cherbourg, où la "
+    "compagnie prévoit des retards pouvant atteindre 5 heures, a indiqué son directeur des opérations.",
+    "La tempête a blessé deux agents portuaires et endommagé une dizaine de véhicules stationnés sur "
+    "le quai, selon un communiqué du syndicat des dockers publié dans la soirée.",
+    "Les assureurs évaluent le coût des travaux à environ 3,8 millions d'euros, précise le "
+    "communiqué, qui ajoute qu'une seconde passerelle du même modèle a été fermée par précaution.",
+    "Le trafic du port a progressé de 6\u00a0% l'an dernier, à 1\u00a0120\u00a0000 passagers, et la "
+    "fermeture intervient au début de la saison des vacances de printemps.",
+    "Les hôteliers de la ville craignent des annulations et demandent à la chambre de commerce "
+    "d'organiser des navettes gratuites vers Cherbourg pendant toute la durée des travaux.",
+    "Les pêcheurs, qui partagent le bassin avec les ferries, ont obtenu l'autorisation de continuer "
+    "à débarquer leurs prises sur le quai ouest pendant les réparations.",
+    "La mairie a prévu de réunir mercredi les commerçants du quartier du port, inquiets de perdre "
+    "une partie de leur clientèle au moment où la saison touristique commence.",
+]
+LONG_STORY = [*STORY, *OTHER, *FEW_FIGURES]
+
+
+@pytest.mark.parametrize(
+    ("story", "lede", "language"),
+    [
+        (STORY, "Repairs: 6.1 mln dlrs, or 1.9 mln dlrs more than the 4.2 mln dlrs estimated.", "en"),
+        (FRENCH_STORY, "Travaux : 5,2 M EUR, soit 1,4 M EUR de plus que les 3,8 M EUR prévus.", "fr"),
+    ],
+)
+def test_re_topped_with_a_lede_of_figures_is_an_update(story, lede, language):
+    # The new lede has two or three shingles without figures, all new, and its own figures.
+    index = StoryIndex({})
+    index.check(fp("first", text(*story), language=language))
+    verdict = index.check(fp("second", text(lede, *story[1:]), at(6), language=language))
+    assert (verdict.relation, verdict.of, verdict.version) == ("update", "first", 2)
+
+
+def test_results_of_another_company_in_french_with_other_figures_stay_apart():
+    form = "Bénéfice net : {} M EUR contre {} M EUR\nChiffre d'affaires : {} M EUR contre {} M EUR\nAFP"
+    index = StoryIndex({})
+    index.check(fp("acme", form.format("12,5", "11,2", "140,1", "131,9"), language="fr"))
+    verdict = index.check(fp("beta", form.format("8,5", "7,9", "96,4", "91,0"), at(1), language="fr"))
+    assert verdict.relation == "new"
+
+
+@pytest.mark.parametrize(
+    ("story", "added", "language"),
+    [
+        (LONG_STORY, EXTRA[0], "en"),
+        (
+            FRENCH_STORY,
+            "Dans la soirée, le ministère des Transports a annoncé l'envoi d'inspecteurs dans les "
+            "quatre autres ports de la région.",
+            "fr",
+        ),
+    ],
+)
+def test_long_story_with_a_paragraph_added_is_an_update(story, added, language):
+    # The added paragraph is less than a tenth of the new text, but it is new copy, not an edit.
+    index = StoryIndex({})
+    index.check(fp("first", text(*story), language=language))
+    verdict = index.check(fp("second", text(*story, added), at(2), language=language))
+    assert (verdict.relation, verdict.of, verdict.version) == ("update", "first", 2)
+
+
+@pytest.mark.parametrize(
+    ("story", "edit", "language"),
+    [
+        (LONG_STORY, ("told reporters.", "told reporters at the port on Tuesday."), "en"),
+        (FRENCH_STORY, ("dans la soirée.", "dans la soirée de lundi à Saint-Malo."), "fr"),
+    ],
+)
+def test_long_story_with_a_few_words_added_is_a_duplicate(story, edit, language):
+    index = StoryIndex({})
+    index.check(fp("first", text(*story), language=language))
+    verdict = index.check(fp("second", text(*story).replace(*edit), at(2), language=language))
+    assert (verdict.relation, verdict.of) == ("duplicate", "first")
