@@ -4,7 +4,11 @@ Prints, for each broker: throughput (a backlog of N articles drained by one work
 (p50/p99 from publish to enriched, publishing at half the measured throughput), the worker's
 peak RSS; then the CPU time per article of each stage, in this process.
 
-    python -m bench.bench_pipeline [--articles 20000] [--brokers embedded,kafka]
+    python -m bench.bench_pipeline [--articles 20000] [--brokers embedded,kafka] [--workers 1,2]
+                                   [--free-stages]
+
+--free-stages adds, for each row, workers whose stages cost next to nothing (bench/free_stages.py):
+what Faust and the broker alone allow, the ceiling the stages' CPU is taken from.
 """
 
 from __future__ import annotations
@@ -97,9 +101,10 @@ async def _drain(settings: Settings, keys: set[str], timeout: float) -> dict[str
 
 
 async def run_broker(
-    kind: str, records: list[bytes], latency_count: int, workers: int = 1
+    kind: str, records: list[bytes], latency_count: int, workers: int = 1, module: str = "streams.cli"
 ) -> dict[str, float]:
-    """Return throughput, latency and RSS figures for one broker kind and `workers` worker processes."""
+    """Return throughput, latency and RSS figures for one broker kind and `workers` worker processes
+    (run as `python -m <module> worker`)."""
     broker = start_broker(kind)
     try:
         with tempfile.TemporaryDirectory() as workdir:
@@ -115,6 +120,7 @@ async def run_broker(
                     {**env, "NEWSWIRE_DATA_DIR": f"{workdir}/w{n}"},
                     log_level="warn",
                     log_path=Path(workdir) / f"w{n}.log",
+                    module=module,
                 ).start()
                 for n in range(workers)
             ]
@@ -208,6 +214,11 @@ def main() -> int:
     parser.add_argument("--brokers", default="embedded,kafka")
     parser.add_argument("--stage-articles", type=int, default=2_000)
     parser.add_argument("--workers", default="1", help="worker processes, e.g. 1,2 for both")
+    parser.add_argument(
+        "--free-stages",
+        action="store_true",
+        help="also run workers whose stages cost next to nothing (bench/free_stages.py): the ceiling",
+    )
     args = parser.parse_args()
     if not REUTERS.exists():
         print(f"Reuters-21578 not found at {REUTERS}", file=sys.stderr)
@@ -215,16 +226,21 @@ def main() -> int:
     records = reuters_records(args.articles)
     words = statistics.mean(len(orjson.loads(r)["body"].split()) for r in records[:2000])
     print(f"{len(records):,} Reuters-21578 articles (mean {words:.0f} words)\n")
-    print("| broker | workers | articles/s | publish/s | p50 ms | p99 ms | worker RSS MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| broker | workers | stages | articles/s | publish/s | p50 ms | p99 ms | worker RSS MB |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    modules = {"real": "streams.cli", "free": "bench.free_stages"}
+    if not args.free_stages:
+        del modules["free"]
     for kind in args.brokers.split(","):
         for workers in map(int, args.workers.split(",")):
-            figures = asyncio.run(run_broker(kind, records, args.latency_articles, workers))
-            print(
-                f"| {kind} | {workers} | {figures['throughput']:,.0f} | {figures['publish_rate']:,.0f} | "
-                f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {figures['rss_mb']:.0f} |",
-                flush=True,
-            )
+            for stages, module in modules.items():
+                figures = asyncio.run(run_broker(kind, records, args.latency_articles, workers, module))
+                print(
+                    f"| {kind} | {workers} | {stages} | {figures['throughput']:,.0f} | "
+                    f"{figures['publish_rate']:,.0f} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | "
+                    f"{figures['rss_mb']:.0f} |",
+                    flush=True,
+                )
     print("\n| stage | CPU µs/article (mean) |")
     print("|---|---:|")
     for name, micros in stage_costs(records[: args.stage_articles]).items():

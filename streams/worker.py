@@ -52,8 +52,16 @@ def run_worker(log_level: str = "info") -> None:
 class WorkerProcess:
     """A Faust worker in a child process, configured by NEWSWIRE_* variables; stops by itself."""
 
-    def __init__(self, env: dict[str, str], *, log_level: str = "info", log_path: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        log_level: str = "info",
+        log_path: Path | None = None,
+        module: str = "streams.cli",
+    ):
         self.env = {**os.environ, **env}
+        self.module = module  # run as `python -m <module> worker -l <level>`
         self.log_level = log_level
         self.log_path = log_path or Path(tempfile.mkstemp(prefix="newswire-worker-", suffix=".log")[1])
         self.process: subprocess.Popen[bytes] | None = None
@@ -62,7 +70,7 @@ class WorkerProcess:
         """Start the worker; return at once (the worker joins its group in the background)."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "-l", self.log_level],
+            [sys.executable, "-m", self.module, "worker", "-l", self.log_level],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
