@@ -863,9 +863,8 @@ def _cores(lower: str) -> frozenset[str]:
     Memoised on the text: the publication time (weekday evidence) and the body scan of one
     article both need them.
     """
-    tokens = set(lower.split())
-    plain = {t for t in tokens if t.isalnum()}
-    return frozenset(plain | {t.strip(_PUNCT) for t in tokens - plain})
+    # A token of letters and digits only strips to itself.
+    return frozenset({t.strip(_PUNCT) for t in set(lower.split())})
 
 
 @cache

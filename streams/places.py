@@ -403,7 +403,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
     taken = {k for am in abbrs for k in range(am.start, am.end)}
     listed = _listed_before_plural(text, caps, lang) if lang.plural_suffixes else {}
     names, uppercase_only, name_heads = g.names, g.uppercase_only, g.name_heads
-    stopwords, not_places = lang.stopwords, lang.not_places
+    stopwords, not_places, demonyms, articles = lang.stopwords, lang.not_places, lang.demonyms, lang.articles
     # joined[j]: caps[j - 1] and caps[j] may belong to one name, joined by spaces, hyphens or
     # connectors ("Rostov-on-Don"); a gap longer than any run of connectors never joins.
     joined = [False] * n
@@ -431,7 +431,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
         first = lower[s:e] if lower is not None else ""
         if not first.isalpha():
             first = _fold_fast(text[s:e])
-        dem = _demonym_place(g, lang.demonyms.get(first)) if len(ends) == 1 and first in lang.demonyms else -1
+        dem = _demonym_place(g, demonyms[first]) if len(ends) == 1 and first in demonyms else -1
         if dem >= 0:
             mentions.append(_Mention(s, e, (dem * 4 + gz.NAME_DEMONYM,)))
             i += 1
@@ -462,7 +462,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
                 codes, via_skeleton = _skeleton_lookup(key), True
             # "Les Russes", "The Times": an article before a word only names a known place
             # ("Le Mans", "The Hague", "Los Angeles").
-            if codes and not single and first in lang.articles and not (_is_big(codes) or _is_town(codes)):
+            if codes and not single and first in articles and not (_is_big(codes) or _is_town(codes)):
                 continue
             # "Dublin City Council", "Ohio State University": an alternate name ending in a
             # generic word is the place's name plus an organisation's, not a name of its own.
@@ -738,6 +738,7 @@ def _title_case_span(text: str, lo: int, hi: int) -> bool:
 
 
 @lru_cache(maxsize=65536)
+@lru_cache(maxsize=65536)
 def _is_region(codes: tuple[int, ...]) -> bool:
     """Return whether a candidate is a country, first-level division, continent or region."""
     g = gz.load()
@@ -921,6 +922,15 @@ def _prior_support(key: _PriorKey) -> _Support:
     return _support(gz.load(), dict(_priors(*key)))
 
 
+@lru_cache(maxsize=8192)
+def _dateline_support(codes: tuple[int, ...], skeleton: bool) -> tuple[dict[int, float], _Support]:
+    """Return a dateline place's scores by its priors alone, and its support (read only)."""
+    g = gz.load()
+    probe = _Mention(0, 0, codes, skeleton=skeleton)
+    scores = {c: _prior(g, c, probe) for c in codes}
+    return scores, _support(g, scores)
+
+
 def _support(g: gz.Gazetteer, scores: dict[int, float]) -> _Support:
     best = max(scores.values())
     plausible = [(c, math.exp((v - best) / _TEMP)) for c, v in scores.items() if v >= best - _WINDOW]
@@ -985,9 +995,10 @@ def _disambiguate(text: str, mentions: list[_Mention], dateline: _Mention | None
             containers[index[id(m)]] = index[id(mentions[m.container])]
     extra: list[_Group] = []
     if dateline is not None and dateline.codes:
-        dateline.scores = {c: _prior(g, c, dateline) for c in dateline.codes}
+        scores, support = _dateline_support(dateline.codes, dateline.skeleton)
+        dateline.scores = dict(scores)
         dateline.best = max(dateline.scores, key=dateline.scores.__getitem__)
-        extra.append(_group(g, [dateline], dateline.scores, 3.0))
+        extra.append(_group(g, [dateline], dateline.scores, 3.0, support))
     weights = [3.0 if any(m.dateline for m in ms) else 1.0 for ms in keys]
     own = [_group(g, ms, ms[0].scores, weights[k], supports[k]) for k, ms in enumerate(keys)]
     active = list(own)
@@ -1209,6 +1220,17 @@ MAX_CHARS = 100_000
 def _dateline_mention(raw: str | None) -> _Mention | None:
     if not raw:
         return None
+    read = _dateline_codes(raw)
+    return _Mention(0, 0, read[0], skeleton=read[1]) if read else None
+
+
+@lru_cache(maxsize=8192)
+def _dateline_codes(raw: str) -> tuple[tuple[int, ...], bool] | None:
+    """Return the codes a dateline's place may have and whether they came from skeletons.
+
+    Memoised: a wire repeats its datelines ("NEW YORK", "LONDON"), and a big city's name has
+    many namesakes to sort.
+    """
     # "SALVADOR, Feb 26 -", "LONDON (Reuters) -", "(Chassiv Iar)": the place comes first.
     name = re.split(r",| \(| [-–—]|\)", raw.strip(" \t\n(-–—"), maxsplit=1)[0].strip(" ()-–—")
     if not name or len(name) > 60:
@@ -1225,7 +1247,7 @@ def _dateline_mention(raw: str | None) -> _Mention | None:
     cities = cities or codes
     # ... and by its main name ("SALVADOR" is not San Salvador, once called Salvador).
     primary = tuple(c for c in cities if c & 3 == gz.NAME_PRIMARY)
-    return _Mention(0, 0, primary or cities, skeleton=skel)
+    return primary or cities, skel
 
 
 def resolve_places(article: Article) -> tuple[list[Place], Focus]:
