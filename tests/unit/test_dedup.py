@@ -1,5 +1,6 @@
 """Dedup: fingerprints, and the story index's verdicts for each relation, its state and its window."""
 
+import re
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -128,10 +129,35 @@ def test_number_words_count_as_figures():
         (None, "ACTUALISATION 1 - Le port ferme un terminal.", "update"),
         ("Port closes terminal", "Text.\n(Corrects name of director in second paragraph)", "correction"),
         ("Port closes terminal", "Text.", None),
+        ("Le port ferme un terminal", "Texte.\n(AJOUTE déclarations du maire)", "update"),
+        ("Le port ferme un terminal", "Texte.\nCe texte CORRIGE le nom du directeur.", "correction"),
     ],
 )
 def test_update_markers(headline, body, marker):
     assert dedup.find_marker(headline, body) == marker
+
+
+def test_closing_note_patterns_are_written_in_lower_case():
+    # They are matched against the lower-cased closing lines (no IGNORECASE: twice as fast).
+    data = dedup._data()
+    for kind in dedup.MARKERS:
+        for patterns in data[kind]["note"].values():
+            for pattern in patterns:
+                letters = re.sub(r"\\.", "", pattern)  # escapes such as \b, \S keep their case
+                assert letters == letters.lower(), pattern
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "language"),
+    [
+        ("Reuters", "Reporting by A. Writer; editing by B. Editor", "en"),
+        ("Suite", "Édité par A. Auteur", "fr"),
+    ],
+)
+def test_boilerplate_lines_go_wherever_they_stand(first, last, language):
+    plain = fp("a", text(*STORY[:2]), language=language)
+    framed = fp("b", f"{first}\n{STORY[0]}\nMORE\n{last}\n{STORY[1]}\n{last}", language=language)
+    assert framed.exact == plain.exact
 
 
 def test_credit_lines_and_markers_do_not_change_the_text_fingerprint():
