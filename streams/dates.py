@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache, lru_cache
+from itertools import filterfalse, repeat
 from pathlib import Path
 from typing import Any
 
@@ -865,8 +866,7 @@ def _cores(lower: str) -> frozenset[str]:
     Memoised on the text: the publication time (weekday evidence) and the body scan of one
     article both need them.
     """
-    # A token of letters and digits only strips to itself.
-    return frozenset({t.strip(_PUNCT) for t in set(lower.split())})
+    return frozenset(map(str.strip, set(lower.split()), repeat(_PUNCT)))
 
 
 @lru_cache(maxsize=65536)
@@ -887,7 +887,7 @@ def _windows(lower: str, lang: Lang) -> dict[int, list[tuple[int, int]]]:
     cores = _cores(lower)
     words = set(cores.intersection(triggers))
     digit_tokens: dict[str, tuple[int, ...]] = {}
-    for core in [c for c in cores if not c.isalpha()]:
+    for core in filterfalse(str.isalpha, cores):
         inner, rules = _token_triggers(lang.code, core)
         words.update(inner)
         if rules:

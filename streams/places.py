@@ -438,7 +438,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             continue
         # Whether a multiword name, or a multiword transliteration, may start with this word:
         # most runs of capitalised words (titles, organisations) are neither.
-        multi = first in name_heads
+        multi = len(ends) > 1 and first in name_heads
         multi_skeleton: bool | None = None
         for j in reversed(ends):
             single = j == i
@@ -481,7 +481,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             continue
         j, codes, via_skeleton = found
         m = _Mention(s, caps[j][1], codes, skeleton=via_skeleton, single=j == i)
-        if not all(c & 3 == gz.NAME_DEMONYM for c in codes):
+        if codes[0] & 3 != gz.NAME_DEMONYM or not all(c & 3 == gz.NAME_DEMONYM for c in codes):
             # A qualifier after the name: "Donetsk Oblast", "Donetsk region", "Laurel County".
             gap, word = _word_after(text, m.end)
             q = lang.suffixes.get(_fold_fast(word)) if gap in (" ", "\u00a0", "-") else None
