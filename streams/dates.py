@@ -910,15 +910,15 @@ def _windows(lower: str, lang: Lang) -> dict[int, list[tuple[int, int]]]:
                     e = _WORD_TAIL.match(lower, e).end()
                 spans.append((i - _WINDOW if i > _WINDOW else 0, e))
             i = lower.find(token, end)
+    # Merged once per rule: merging a rule's spans group by group sorts them again each time.
     per_rule: dict[int, list[tuple[int, int]]] = {}
     for rules, spans in by_rules.items():
-        merged = _merge_spans(spans)
         for r in rules:
             if r in per_rule:
-                per_rule[r] = _merge_spans(per_rule[r] + merged)
+                per_rule[r].extend(spans)
             else:
-                per_rule[r] = merged
-    return per_rule
+                per_rule[r] = list(spans)
+    return {r: _merge_spans(spans) for r, spans in per_rule.items()}
 
 
 def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
