@@ -356,7 +356,7 @@ def tokens(text: str, language: str | None = None) -> tuple[list[str], list[str]
     spellings = _spellings(language)
     if not spellings.keys().isdisjoint(words):
         words = list(map(spellings.get, words, words))  # dict.get(w, w), looped in C
-    figures = list(filter(_IS_FIGURE, words))
+    figures = [word for word in words if word < ":"]  # see `_IS_FIGURE`; inline, twice as fast
     distinct_figures = set(figures)
     normals = list(map(_normal_figures.__getitem__, distinct_figures))
     if normals != list(distinct_figures):
