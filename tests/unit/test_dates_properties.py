@@ -185,3 +185,12 @@ def test_publication_time_never_raises_and_is_iso_or_explained(
         assert pub.granularity in ("year", "month", "day", "minute", "second")
         assert 0.0 <= pub.confidence <= 1.0
     assert publication_time(art, ingested) == pub
+
+
+@given(st.text(alphabet=".!?\n \tab\r\u00a0", max_size=40))
+def test_sentence_ends_are_full_stops_before_white_space_and_line_breaks(text: str) -> None:
+    from streams.dates import _SENTENCE_END
+
+    assert [m.start() for m in _SENTENCE_END.finditer(text)] == [
+        m.start() for m in re.finditer(r"[.!?](?=\s)|\n", text)
+    ]

@@ -532,3 +532,12 @@ def test_french_qualifier_after_an_elided_article() -> None:
     found = places_of("Des incendies se sont propagés dans l'État de Washington.", "fr")
     assert found["Washington"][2] == "admin1"
     assert places_of("Wildfires spread in the state of Washington.")["Washington"][2] == "admin1"
+
+
+def test_a_repeated_dateline_resolves_the_same_each_time() -> None:
+    # The dateline's reading is memoised across articles; each article still gets its own.
+    body = "NEW YORK, March 2 - Shares rose in New York and Boston."
+    article = Article(id="t", body=body, language="en", dateline="NEW YORK")
+    first = resolve_places(article)
+    assert resolve_places(article) == first
+    assert first[1].place is not None
