@@ -992,12 +992,14 @@ def _find_dates(article: Article, published: Published) -> list[TemporalExpressi
         rule = lang.rules[index]
         for ws, we in windows:
             for m in rule.regex.finditer(lower, ws, we):
-                if m.end() > m.start():
-                    candidates.append((m.start(), m.end(), index, rule, m))
+                start, end = m.span()
+                if end > start:
+                    candidates.append((start, end, index, rule, m))
     if not candidates:
         return []
     skip = [(s, e) for s, e in (article.boilerplate or []) if isinstance(s, int) and isinstance(e, int)]
-    candidates = [c for c in candidates if not any(c[0] < be and bs < c[1] for bs, be in skip)]
+    if skip:
+        candidates = [c for c in candidates if not any(c[0] < be and bs < c[1] for bs, be in skip)]
     # Longest match wins; among equals, the earlier rule in the data file.
     candidates.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
     # A reading that cannot be resolved ("quelques jours avant": no number to count back) gives
