@@ -603,6 +603,11 @@ def _new_lede(new: Sketch, old: Sketch, words_only: bool = False) -> bool:
     return int(np.count_nonzero(sample[at] == testable)) * 3 <= len(testable)
 
 
+def _same_opening(new: Sketch, old: Sketch) -> bool:
+    """Return whether both texts open with the same `LEDE` shingles in the same order."""
+    return len(new.lede) == LEDE and np.array_equal(new.lede, old.lede)
+
+
 def _overlap(
     a: np.ndarray, a_cut: int, b: np.ndarray, b_cut: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -661,6 +666,10 @@ def relate(
     new_sample, old_sample, shared = _overlap(new.sample, new.cut, old.sample, old.cut)
     common, n_new, n_old = len(shared), len(new_sample), len(old_sample)
     evidence = min(n_new, n_old)
+    if evidence < thresholds.min_evidence and _same_opening(new, old):
+        # A few paragraphs cut from a long story: the long one's sample is cut so low that it
+        # shows few of the short one's shingles, but the opening, kept whole, is the same.
+        evidence += LEDE
     if common == 0 or evidence < thresholds.min_evidence:
         return None
     inside_old = common / n_new  # share of the new text found in the old one

@@ -834,3 +834,38 @@ def test_long_story_with_a_few_words_added_is_a_duplicate(story, edit, language)
     index.check(fp("first", text(*story), language=language))
     verdict = index.check(fp("second", text(*story).replace(*edit), at(2), language=language))
     assert (verdict.relation, verdict.of) == ("duplicate", "first")
+
+
+def _seed_opening(name: str) -> tuple[str, str, str]:
+    """Return a seed's body, its first sentence and its first paragraph."""
+    body = (SEEDS / name).read_text()
+    return body, body.split(". ")[0] + ".", body.split("\n\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "part", "language"),
+    [("000_f6ed345f7ba3843d.txt", 1, "en"), ("003_848bf0f98ec7f2d6.txt", 2, "fr")],
+)
+def test_opening_cut_from_a_long_story_is_a_duplicate(name, part, language):
+    # The long story's sample is cut so low that it shows few of the short text's shingles;
+    # the opening, the same eight shingles in the same order, is the rest of the evidence.
+    body, *openings = _seed_opening(name)
+    index = StoryIndex({})
+    index.check(fp("long", body, language=language))
+    verdict = index.check(fp("short", openings[part - 1], at(1), language=language))
+    assert (verdict.relation, verdict.of) == ("duplicate", "long")
+
+
+@pytest.mark.parametrize(
+    ("name", "part", "other", "language"),
+    [
+        ("000_f6ed345f7ba3843d.txt", 1, text(*OTHER[:2]), "en"),
+        ("003_848bf0f98ec7f2d6.txt", 2, text(*FRENCH_STORY[:2]), "fr"),
+    ],
+)
+def test_same_opening_then_other_copy_stays_apart(name, part, other, language):
+    body, *openings = _seed_opening(name)
+    index = StoryIndex({})
+    index.check(fp("long", body, language=language))
+    verdict = index.check(fp("other", text(openings[part - 1], other), at(1), language=language))
+    assert verdict.relation == "new"
