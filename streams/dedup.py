@@ -897,10 +897,17 @@ def _decode(article_id: str, record: bytes) -> tuple[_Entry, StoryVerdict]:
 
 
 def _posted(sketch: Sketch) -> tuple[int, ...]:
-    """Return the shingle hashes an article is found by: its sample below `POST_CUT`, at least `POST_MIN`."""
+    """Return the shingle hashes an article is found by: its sample below `POST_CUT`, at least `POST_MIN`.
+
+    And its opening shingle: a few paragraphs cut from a long story rarely hold one of the long
+    story's few posted hashes, but they start as it starts.
+    """
     sample = sketch.sample
     below = int(np.searchsorted(sample, POST_CUT))
-    return tuple(sample[: max(below, min(POST_MIN, len(sample)))].tolist())
+    posted = sample[: max(below, min(POST_MIN, len(sample)))].tolist()
+    if len(sketch.lede) and int(sketch.lede[0]) not in posted:
+        posted.append(int(sketch.lede[0]))
+    return tuple(posted)
 
 
 class StoryIndex:
@@ -1098,7 +1105,9 @@ class StoryIndex:
         exact = self._exact.get(entry.exact, ())
         postings = self._postings
         # The set intersection runs in C; most of a text's shingles are posted by no one.
-        found = [postings[key] for key in postings.keys() & entry.sketch.sample.tolist()]
+        keys = entry.sketch.sample.tolist()
+        keys.extend(entry.sketch.lede[:1].tolist())
+        found = [postings[key] for key in postings.keys() & keys]
         if self.translations:
             found.extend(seqs for seqs in map(self._places.get, entry.places.tolist()) if seqs)
         hits = Counter(chain.from_iterable(seqs for seqs in found if len(seqs) < CROWDED))

@@ -869,3 +869,18 @@ def test_same_opening_then_other_copy_stays_apart(name, part, other, language):
     index.check(fp("long", body, language=language))
     verdict = index.check(fp("other", text(openings[part - 1], other), at(1), language=language))
     assert verdict.relation == "new"
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "words", "language"),
+    [("001_7eb81559d508a531.txt", 1, 16, "en"), ("003_848bf0f98ec7f2d6.txt", 6, 14, "fr")],
+)
+def test_snap_of_a_long_story_is_found_by_its_opening(name, first, words, language):
+    # The snap (the story's first words, sent ahead of it) holds none of the few hashes the long
+    # story is posted under; it is found by the opening shingle both start with.
+    story = "\n\n".join((SEEDS / name).read_text().split("\n\n")[first:])
+    snap = " ".join(story.split()[:words])
+    index = StoryIndex({})
+    index.check(fp("story", story, language=language))
+    verdict = index.check(fp("snap", snap, at(1), language=language))
+    assert (verdict.relation, verdict.of) == ("duplicate", "story")
