@@ -209,7 +209,8 @@ def variants(stories: list[Story], count: int, seed: int = 1987) -> dict[str, Co
     """Return, per kind of synthetic variant, how the index relates it to its original.
 
     Each original (a story of 4+ paragraphs) is checked into a fresh index, then one variant:
-    republished under another headline with a credit line, lightly edited, trimmed, re-topped
+    republished under another headline with a credit line, lightly edited, trimmed (to three
+    fifths, and to its first two paragraphs), re-topped
     (new lede, rest kept), updated ("UPDATE 1" + new paragraphs), extended without a marker,
     and a template twin whose every figure differs. New copy comes from another story.
     """
@@ -230,6 +231,7 @@ def variants(stories: list[Story], count: int, seed: int = 1987) -> dict[str, Co
             ),
             "edited": (" ".join(words), story.title),
             "trimmed": ("\n\n".join(original[: max(2, (len(original) * 3 + 4) // 5)]), story.title),
+            "trimmed to two paragraphs": ("\n\n".join(original[:2]), story.title),
             "re-topped": ("\n\n".join([other[0], *original[1:]]), story.title),
             "updated": ("\n\n".join([*original, *other[:2]]), f"UPDATE 1-{story.title}"),
             "extended": ("\n\n".join([*original, *other[:2]]), story.title),
@@ -253,6 +255,7 @@ EXPECTED = {
     "republished": "duplicate",
     "edited": "duplicate",
     "trimmed": "duplicate",
+    "trimmed to two paragraphs": "duplicate",
     "re-topped": "update",
     "updated": "update",
     "extended": "update",

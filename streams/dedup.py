@@ -19,9 +19,11 @@ Two halves, for the pipeline's two hops:
 - `StoryIndex`: one global index (one partition) that decides on arrival with `relate`. Its whole
   state lives in a `MutableMapping[str, bytes]` (a dict, or a Faust table backed by a changelog):
   one binary record of ~490 bytes per article in the window, key `a:<article id>`, holding its
-  sketch and its verdict. Posting lists, story versions and the expiry heap are an in-process
-  cache derived from that state, so a restarted worker makes the same decisions, and a replayed
-  article gets its first verdict back. Records expire with publication time (`window_hours`).
+  sketch and its verdict. An article is found by the smallest hashes of its sample and by its
+  opening shingle (a snap, or the first paragraphs of a long story, starts as the story does).
+  Posting lists, story versions and the expiry heap are an in-process cache derived from that
+  state, so a restarted worker makes the same decisions, and a replayed article gets its first
+  verdict back. Records expire with publication time (`window_hours`).
 
 Scale. One partition is enough: the check costs ~0.1 ms of CPU per article (0.14 ms with 19,000
 articles in the window), so one worker decides ~7,000 articles/s, while all the world's wires
