@@ -1,5 +1,6 @@
 """The Faust agents, driven through `test_context` (no broker): every input yields one record."""
 
+import asyncio
 from unittest.mock import AsyncMock, patch
 
 import orjson
@@ -67,3 +68,16 @@ async def test_decide_dead_letters_a_record_that_is_not_a_pending_event(faust_ap
         await agent.put(b"garbage")
     letter = orjson.loads(faust_app["deadletter"].await_args.kwargs["value"])
     assert (letter["error_class"], letter["stage"]) == ("InvalidPendingRecord", "dedup")
+
+
+async def test_a_send_that_fails_is_logged_with_the_input_it_was_for(caplog):
+    from types import SimpleNamespace
+
+    from faust.types.tuples import ConsumerMessage
+
+    message = ConsumerMessage("wire.articles", 2, 7, 0.0, 0, [], b"k", b"v", None)
+    delivery = asyncio.get_running_loop().create_future()
+    wiring.finished(SimpleNamespace(message=message), delivery)
+    delivery.set_exception(ConnectionError("broker gone"))
+    await asyncio.sleep(0)
+    assert "wire.articles" in caplog.text and "@7 not written" in caplog.text
