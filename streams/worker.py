@@ -75,8 +75,10 @@ class WorkerProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            # Dies with its parent (a killed test run or benchmark), as the brokers do.
-            preexec_fn=die_with_parent(signal.SIGTERM),  # type: ignore[arg-type]
+            # Dies with its parent (a killed test run or benchmark), as the brokers do. SIGKILL, not
+            # SIGTERM: a worker whose parent died often has no broker left, and Faust's graceful
+            # stop then waits for it forever (seen: a worker left running an hour after its bench).
+            preexec_fn=die_with_parent(signal.SIGKILL),  # type: ignore[arg-type]
         )
         log.close()
         return self
