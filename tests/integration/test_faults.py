@@ -270,12 +270,6 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent (3 of 13 runs here, all while the machine was heavily loaded): after the "
-    "other worker leaves, the survivor takes every partition, processes a few records, then logs "
-    "nothing more and consumes nothing; the failure shows its task stacks (SIGUSR1)",
-)
 async def test_two_workers_split_the_partitions_and_one_takes_over_when_the_other_leaves(
     settings, worker, tmp_path
 ):
