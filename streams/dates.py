@@ -720,25 +720,26 @@ def _interpret(
             return None
         return lang.decade_format.format(decade=text[:3]), "DATE", "decade"
 
-    if kind == "quarter":
+    if kind in _PARTS_OF_YEAR:  # the third quarter, the first half (of 2009)
+        letter, parts = _PARTS_OF_YEAR[kind]
         q = lang.ordinals.get((g.get("ordinal") or "").lower())
         if g.get("qnum"):
             q = int(g["qnum"])
-        if q == -1 and dct is not None:  # "the last quarter": the one before the current
+        if q == -1 and dct is not None and letter == "Q":  # "the last quarter": the one before now
             value, gran = _shift(dct, "Q", -1)
             return value, "DATE", gran
-        if not q or not 1 <= q <= 4:
+        if not q or not 1 <= q <= parts:
             return None
         year = _year_of(g["year"], dct) if g.get("year") else None
         if year is None and dct is not None:
-            current = (dct.month - 1) // 3 + 1
-            # Results are reported after the quarter: a later quarter than now is last year's.
+            current = (dct.month - 1) * parts // 12 + 1
+            # Results are reported after the period: a later one than now is last year's.
             year = dct.year + (
                 mod if mod is not None else (-1 if q > current and _tense(ctx, start) <= 0 else 0)
             )
         if year is None:
-            return f"XXXX-Q{q}", "DATE", "quarter"
-        return f"{year:04d}-Q{q}", "DATE", "quarter"
+            return f"XXXX-{letter}{q}", "DATE", kind
+        return f"{year:04d}-{letter}{q}", "DATE", kind
 
     if kind == "holiday":  # Christmas, New Year's Day: a fixed day of the year
         md = lang.extra.get("holidays", {}).get(
@@ -841,6 +842,9 @@ _HAS_DIGIT = re.compile(r"\d")
 _WORD_TAIL = re.compile(r"\w*")
 _DIGITS = re.compile(r"\d+")
 
+
+# TIMEX3 parts of a year a rule of that kind names: (letter, parts in a year).
+_PARTS_OF_YEAR = {"quarter": ("Q", 4), "half": ("H", 2)}
 
 _SHAPES = (
     ("iso", re.compile(r"\d{4}-\d\d-\d\d")),

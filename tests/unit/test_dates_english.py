@@ -249,3 +249,21 @@ def test_a_span_of_years_is_a_duration_and_its_years_are_dates() -> None:
 
 def test_a_number_range_shares_its_unit() -> None:
     assert found("The process would take between 60 and 90 days.")["60"] == "P60D"
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Profit fell in the second half.", "the second half", "2022-H2"),
+        ("First-half profit rose 5%.", "First-half", "2023-H1"),
+        ("Sales rose in the first half of 2009.", "the first half of 2009", "2009-H1"),
+        ("Sales will rise in the second half of next year.", "the second half of next year", "2024-H2"),
+    ],
+)
+def test_halves_of_a_year(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
+
+
+def test_the_first_half_of_a_month_is_that_month_not_a_half_year() -> None:
+    values = found("Prices rose in the first half of June.").values()
+    assert values and not any("-H" in value for value in values)

@@ -207,3 +207,15 @@ def test_years_of_something_are_a_duration_not_an_age() -> None:
 
 def test_en_ete_is_summer() -> None:
     assert found("La demande augmente en été.")["été"] == "XXXX-SU"
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "value"),
+    [
+        ("Le bénéfice a reculé au second semestre.", "au second semestre", "2022-H2"),
+        ("Les ventes ont progressé au premier semestre 2009.", "au premier semestre 2009", "2009-H1"),
+        ("Il paie par semestre.", "par semestre", "P6M"),
+    ],
+)
+def test_semestres(body: str, text: str, value: str) -> None:
+    assert found(body)[text] == value
