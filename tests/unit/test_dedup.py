@@ -884,3 +884,17 @@ def test_snap_of_a_long_story_is_found_by_its_opening(name, first, words, langua
     index.check(fp("story", story, language=language))
     verdict = index.check(fp("snap", snap, at(1), language=language))
     assert (verdict.relation, verdict.of) == ("duplicate", "story")
+
+
+def test_the_only_white_space_the_blanking_leaves_is_the_ideographic_space():
+    # `tokens` checks for it by name instead of scanning the code points on every import.
+    left = [
+        chr(c)
+        for c in range(0x110000)
+        if chr(c).isspace() and chr(c) != " " and chr(c).translate(dedup._BLANKS) == chr(c)
+    ]
+    assert left == [dedup._WHITESPACE_ABOVE_BLANKS]
+
+
+def test_a_token_next_to_an_ideographic_space_loses_its_full_stop():
+    assert dedup.tokens("prices rose.\u3000markets fell")[0] == ["prices", "rose", "markets", "fell"]
