@@ -738,7 +738,6 @@ def _title_case_span(text: str, lo: int, hi: int) -> bool:
 
 
 @lru_cache(maxsize=65536)
-@lru_cache(maxsize=65536)
 def _is_region(codes: tuple[int, ...]) -> bool:
     """Return whether a candidate is a country, first-level division, continent or region."""
     g = gz.load()
