@@ -23,6 +23,7 @@ from streams.language import identify, primary_subtag
 from streams.records import Article
 
 TEXT_FIELDS = ("source", "url", "language", "headline", "published", "dateline")
+CREDIT_CHARS = 60  # a photo credit longer than this up to the line's end is a caption or the article
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 # JSON values that are not objects still parse; plain text starting like this would be odd.
 _JSON_START = frozenset("{[")
@@ -65,8 +66,12 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             rf"^\s*(?P<stamp>\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}(?:,?\s+\d{{1,2}}[:h]\d{{2}}(?::\d{{2}})?)?)"
             rf"\s*{dash}\s*(?P<place>[^©]*?)\s*(?:\((?:{agencies})\))?\s*(?:{dash}\s*)?(?:©.*)?$"
         ),
+        # "Crédit : Twitter – @intermarium24" ends a caption line: the credit runs to the line's
+        # end. In text whose paragraphs were joined into one line ("Photo: AP The US military
+        # said ...") the rest of the line is the article: the credit is then one word.
         "photo_credit": re.compile(
-            r"\b(?:" + "|".join(re.escape(w) for w in credit_words) + r")\s*:\s*\S[^\n]*",
+            r"\b(?:" + "|".join(re.escape(w) for w in credit_words) + r")\s*:\s*"
+            rf"(?:\S[^\n]{{0,{CREDIT_CHARS - 1}}}(?=\n|\Z)|\S+)",
             re.IGNORECASE,
         ),
     }

@@ -98,6 +98,15 @@ def test_photo_credits_are_the_spans_a_full_scan_finds(body):
     assert _photo_credits(body, credit) == [m.span() for m in credit.finditer(body)]
 
 
+def test_a_photo_credit_in_text_joined_into_one_line_is_one_word_not_the_rest_of_the_article():
+    body = (
+        "The ship anchors off the Cypriot port of Limassol. Photo: AP The US military said it could"
+        " not detain the ship, which it said was headed for Syria. It docked in Cyprus on January 29."
+    )
+    article = parse_article(body.encode())
+    assert [body[s:e] for s, e in article.boilerplate] == ["Photo: AP"]
+
+
 def test_article_without_any_date_has_none():
     article = parse_article(seed("002"))
     assert article.published is None and article.credit_line is None
