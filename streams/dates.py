@@ -68,6 +68,7 @@ class Lang:
     capitalised_names: bool
     future_cues: re.Pattern[str] | None
     past_cues: re.Pattern[str] | None
+    governing_past: re.Pattern[str] | None  # a past tense that governs what follows ("said Tuesday")
     triggers: dict[str, tuple[int, ...]]  # word -> the rules it can trigger
     digit_rules: dict[str, tuple[int, ...]]  # digit-run shape ("year", "small", ...) -> rules
     extra: dict[str, Any] = field(default_factory=dict)
@@ -271,6 +272,7 @@ def _compiled(code: str) -> Lang:
         capitalised_names=bool(data.get("capitalised_names", False)),
         future_cues=re.compile(data["future_cues"]) if data.get("future_cues") else None,
         past_cues=re.compile(data["past_cues"]) if data.get("past_cues") else None,
+        governing_past=re.compile(data["governing_past"]) if data.get("governing_past") else None,
         triggers={w: tuple(sorted(r)) for w, r in triggers.items()},
         digit_rules={k: tuple(v) for k, v in digit_rules.items()},
         extra=data,
@@ -455,9 +457,21 @@ _CUE_REACH = 300  # characters around an expression searched for tense cues
 _WEEKDAY_CUE_REACH = 40
 
 
+_GOVERNING_GAP = 20  # characters between a governing verb and its expression ("told reporters on ")
+
+
 def _tense(ctx: _Context, start: int, reach: int = _CUE_REACH) -> int:
-    """Return -1/0/+1: the tense of the cue nearest `start` within its sentence and `reach`."""
+    """Return -1/0/+1: the tense of the cue nearest `start` within its sentence and `reach`.
+
+    A past tense right before the expression governs it, whatever comes after: in "said Tuesday
+    that talks would resume" Tuesday is past, though "would" is nearer than any other past cue.
+    """
     lower = ctx.lower
+    governing = ctx.lang.governing_past
+    if governing is not None and (verb := governing.search(lower, max(0, start - _GOVERNING_GAP), start)):
+        future = ctx.lang.future_cues
+        if future is None or not future.search(lower, verb.end(), start):
+            return -1
     if ctx.breaks is None:
         ctx.breaks = [m.start() + 1 for m in _SENTENCE_END.finditer(lower)]
     i = bisect_right(ctx.breaks, start)

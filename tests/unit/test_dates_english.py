@@ -54,6 +54,23 @@ def test_weekdays_resolve_to_the_nearest_matching_day(body: str, text: str, valu
 
 
 @pytest.mark.parametrize(
+    ("body", "value"),
+    [
+        # Friday is nearer ahead (10 March) than behind (3 March); the verb decides.
+        ("Officials said Friday that talks would resume.", "2023-03-03"),
+        ("He told reporters on Friday he would resign.", "2023-03-03"),
+        ("It said it would close on Friday.", "2023-03-10"),
+        ("The results will be announced Friday.", "2023-03-10"),
+        ("The vote will be held on Friday.", "2023-03-10"),
+    ],
+)
+def test_a_past_tense_right_before_a_weekday_governs_it_a_passive_takes_its_auxiliarys(
+    body: str, value: str
+) -> None:
+    assert found(body)["Friday"] == value
+
+
+@pytest.mark.parametrize(
     ("body", "text", "value"),
     [
         ("Shelling resumed yesterday.", "yesterday", "2023-03-07"),
