@@ -292,6 +292,43 @@ def translation_probe(folder: Path, stories: list[Story], partners: dict[str, se
     return made, same
 
 
+def labelled_rows(verdicts: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return the table rows scoring `verdicts` ({article id: (relation, story id)}) on the labelled pairs."""
+    labelled = [orjson.loads(line) for line in PAIRS.read_bytes().splitlines() if line.strip()]
+    confusion: Counter[tuple[str, str]] = Counter()
+    for pair in labelled:
+        a, b = verdicts.get(pair["a"]), verdicts.get(pair["b"])
+        if a is None or b is None:
+            continue
+        predicted = b[0] if b[0] in LINKS and b[1] == a[1] else "different"
+        confusion[(pair["label"], predicted)] += 1
+    total = sum(confusion.values())
+    rows = [(f"labelled pairs scored (of {len(labelled)})", str(total))]
+    is_link = lambda label: label in LINKS  # noqa: E731
+    tp = sum(n for (g, p), n in confusion.items() if is_link(g) and is_link(p))
+    fp = sum(n for (g, p), n in confusion.items() if not is_link(g) and is_link(p))
+    fn = sum(n for (g, p), n in confusion.items() if is_link(g) and not is_link(p))
+    rows += [
+        ("labelled: link precision (duplicate or update)", ratio(tp, tp + fp)),
+        ("labelled: link recall (duplicate or update)", ratio(tp, tp + fn)),
+    ]
+    for relation in LINKS:
+        right = confusion[(relation, relation)]
+        said = sum(n for (_, p), n in confusion.items() if p == relation)
+        truly = sum(n for (g, _), n in confusion.items() if g == relation)
+        rows.append(
+            (f"labelled: {relation} precision / recall", f"{ratio(right, said)} / {ratio(right, truly)}")
+        )
+    labels = ("duplicate", "update", "different")
+    rows.append(
+        (
+            "labelled confusion (rows gold: dup, upd, diff)",
+            "  ".join("/".join(str(confusion[(g, p)]) for p in labels) for g in labels),
+        )
+    )
+    return rows
+
+
 def ratio(part: int, whole: int) -> str:
     return f"{part / whole:.3f}" if whole else "n/a"
 
@@ -346,38 +383,7 @@ def main() -> int:
             ("translations, simulated (no true ones): links / same story", f"{made} / {same}"),
         ]
 
-    labelled = [orjson.loads(line) for line in PAIRS.read_bytes().splitlines() if line.strip()]
-    confusion: Counter[tuple[str, str]] = Counter()
-    for pair in labelled:
-        a, b = verdicts.get(pair["a"]), verdicts.get(pair["b"])
-        if a is None or b is None:
-            continue
-        predicted = b.relation if b.relation in LINKS and b.id == a.id else "different"
-        confusion[(pair["label"], predicted)] += 1
-    total = sum(confusion.values())
-    rows.append((f"labelled pairs scored (of {len(labelled)})", str(total)))
-    is_link = lambda label: label in LINKS  # noqa: E731
-    tp = sum(n for (g, p), n in confusion.items() if is_link(g) and is_link(p))
-    fp = sum(n for (g, p), n in confusion.items() if not is_link(g) and is_link(p))
-    fn = sum(n for (g, p), n in confusion.items() if is_link(g) and not is_link(p))
-    rows += [
-        ("labelled: link precision (duplicate or update)", ratio(tp, tp + fp)),
-        ("labelled: link recall (duplicate or update)", ratio(tp, tp + fn)),
-    ]
-    for relation in LINKS:
-        right = confusion[(relation, relation)]
-        said = sum(n for (_, p), n in confusion.items() if p == relation)
-        truly = sum(n for (g, _), n in confusion.items() if g == relation)
-        rows.append(
-            (f"labelled: {relation} precision / recall", f"{ratio(right, said)} / {ratio(right, truly)}")
-        )
-    labels = ("duplicate", "update", "different")
-    rows.append(
-        (
-            "labelled confusion (rows gold: dup, upd, diff)",
-            "  ".join("/".join(str(confusion[(g, p)]) for p in labels) for g in labels),
-        )
-    )
+    rows += labelled_rows({i: (v.relation, v.id) for i, v in verdicts.items()})
 
     if args.memory:
         heap, rebuild_s = memory_per_article(stories)
