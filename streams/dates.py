@@ -455,8 +455,6 @@ def _fmt_number(n: float) -> str:
 _SENTENCE_END = re.compile(r"[.!?\n](?:(?<=\n)|(?=\s))")
 _CUE_REACH = 300  # characters around an expression searched for tense cues
 _WEEKDAY_CUE_REACH = 40
-
-
 _GOVERNING_GAP = 20  # characters between a governing verb and its expression ("told reporters on ")
 
 
@@ -470,7 +468,8 @@ def _tense(ctx: _Context, start: int, reach: int = _CUE_REACH) -> int:
     governing = ctx.lang.governing_past
     if governing is not None and (verb := governing.search(lower, max(0, start - _GOVERNING_GAP), start)):
         future = ctx.lang.future_cues
-        if future is None or not future.search(lower, verb.end(), start):
+        between = (verb.end(), start)
+        if not _SENTENCE_END.search(lower, *between) and not (future and future.search(lower, *between)):
             return -1
     if ctx.breaks is None:
         ctx.breaks = [m.start() + 1 for m in _SENTENCE_END.finditer(lower)]
