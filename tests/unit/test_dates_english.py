@@ -60,6 +60,7 @@ def test_weekdays_resolve_to_the_nearest_matching_day(body: str, text: str, valu
         ("Officials said Friday that talks would resume.", "2023-03-03"),
         ("He told reporters on Friday he would resign.", "2023-03-03"),
         ("It said it would close on Friday.", "2023-03-10"),
+        ("He said so. Friday will be busy.", "2023-03-10"),
         ("The results will be announced Friday.", "2023-03-10"),
         ("The vote will be held on Friday.", "2023-03-10"),
     ],
