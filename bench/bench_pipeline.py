@@ -5,10 +5,12 @@ Prints, for each broker: throughput (a backlog of N articles drained by one work
 peak RSS; then the CPU time per article of each stage, in this process.
 
     python -m bench.bench_pipeline [--articles 20000] [--brokers embedded,kafka] [--workers 1,2]
-                                   [--free-stages]
+                                   [--stages real,spine,free]
 
---free-stages adds, for each row, workers whose stages cost next to nothing (bench/free_stages.py):
-what Faust and the broker alone allow, the ceiling the stages' CPU is taken from.
+--stages picks the workers' stages, each a row: `real` (the product), `spine` (the pipeline
+issue's minimal stages: publication time, exact-text duplicates, no places; bench/spine_stages.py)
+and `free` (stages that cost next to nothing, bench/free_stages.py: what Faust and the broker alone
+allow, the ceiling the stages' CPU is taken from).
 """
 
 from __future__ import annotations
@@ -215,9 +217,10 @@ def main() -> int:
     parser.add_argument("--stage-articles", type=int, default=2_000)
     parser.add_argument("--workers", default="1", help="worker processes, e.g. 1,2 for both")
     parser.add_argument(
-        "--free-stages",
-        action="store_true",
-        help="also run workers whose stages cost next to nothing (bench/free_stages.py): the ceiling",
+        "--stages",
+        default="real",
+        help="workers' stages, a row each: real (the product), spine (the pipeline issue's minimal "
+        "stages), free (next to nothing: the ceiling); e.g. real,spine,free",
     )
     args = parser.parse_args()
     if not REUTERS.exists():
@@ -228,9 +231,8 @@ def main() -> int:
     print(f"{len(records):,} Reuters-21578 articles (mean {words:.0f} words)\n")
     print("| broker | workers | stages | articles/s | publish/s | p50 ms | p99 ms | worker RSS MB |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
-    modules = {"real": "streams.cli", "free": "bench.free_stages"}
-    if not args.free_stages:
-        del modules["free"]
+    known = {"real": "streams.cli", "spine": "bench.spine_stages", "free": "bench.free_stages"}
+    modules = {name: known[name] for name in args.stages.split(",")}
     for kind in args.brokers.split(","):
         for workers in map(int, args.workers.split(",")):
             for stages, module in modules.items():

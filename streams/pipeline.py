@@ -17,7 +17,15 @@ import orjson
 from streams import __version__, dates, dedup, places
 from streams.deadletter import Rejected
 from streams.ingest import parse_article
-from streams.records import EnrichedEvent, PipelineInfo
+from streams.records import (
+    Article,
+    EnrichedEvent,
+    Focus,
+    PipelineInfo,
+    Place,
+    Published,
+    TemporalExpression,
+)
 
 T = TypeVar("T")
 
@@ -43,7 +51,20 @@ def annotate(raw: bytes, ingested_at: datetime, *, max_body_bytes: int = 1_000_0
         [date.value for date in found],
         timed_as="dedup.fingerprint",
     )
-    event = EnrichedEvent(
+    event = new_event(article, published, ingested_at, found, named, focus)
+    return article.id, orjson.dumps({"event": event, "fingerprint": fingerprint})
+
+
+def new_event(
+    article: Article,
+    published: Published,
+    ingested_at: datetime,
+    found: list[TemporalExpression],
+    named: list[Place],
+    focus: Focus,
+) -> EnrichedEvent:
+    """Return the event of `article` with what the stages found, its story not decided yet."""
+    return EnrichedEvent(
         id=article.id,
         body=article.body,
         source=article.source,
@@ -59,7 +80,6 @@ def annotate(raw: bytes, ingested_at: datetime, *, max_body_bytes: int = 1_000_0
         pipeline=PipelineInfo(version=__version__, enriched_at=iso_utc(ingested_at)),
         extra=article.extra,
     )
-    return article.id, orjson.dumps({"event": event, "fingerprint": fingerprint})
 
 
 def decide(pending: bytes, index: dedup.StoryIndex) -> tuple[str, bytes]:
