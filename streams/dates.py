@@ -465,12 +465,6 @@ def _tense(ctx: _Context, start: int, reach: int = _CUE_REACH) -> int:
     that talks would resume" Tuesday is past, though "would" is nearer than any other past cue.
     """
     lower = ctx.lower
-    governing = ctx.lang.governing_past
-    if governing is not None and (verb := governing.search(lower, max(0, start - _GOVERNING_GAP), start)):
-        future = ctx.lang.future_cues
-        between = (verb.end(), start)
-        if not _SENTENCE_END.search(lower, *between) and not (future and future.search(lower, *between)):
-            return -1
     if ctx.breaks is None:
         ctx.breaks = [m.start() + 1 for m in _SENTENCE_END.finditer(lower)]
     i = bisect_right(ctx.breaks, start)
@@ -487,6 +481,11 @@ def _tense(ctx: _Context, start: int, reach: int = _CUE_REACH) -> int:
             if regex is not None:
                 cues.extend((m.start(), tense) for m in regex.finditer(lower, lo, hi))
         ctx.cues[(lo, hi)] = cues
+    governing = ctx.lang.governing_past
+    # A past tense of the same sentence right before `start`, no future cue in between.
+    verb = governing.search(lower, max(lo, start - _GOVERNING_GAP), start) if governing else None
+    if verb and not any(tense > 0 and verb.end() <= pos < start for pos, tense in cues):
+        return -1
     best = 0
     best_d = len(lower)
     for pos, tense in cues:
