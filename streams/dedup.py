@@ -799,7 +799,6 @@ class _Entry:
     language: str | None
     places: np.ndarray
     dates: np.ndarray
-    posted: tuple[int, ...] = ()  # the posting-list keys it was added under (see `_posted`)
 
 
 def _encode(entry: _Entry, verdict: StoryVerdict) -> bytes:
@@ -995,8 +994,7 @@ class StoryIndex:
 
     def _add(self, entry: _Entry) -> None:
         self._entries[entry.seq] = entry
-        entry.posted = _posted(entry.sketch)
-        for key in entry.posted:
+        for key in _posted(entry.sketch):
             self._postings.setdefault(key, []).append(entry.seq)
         self._exact.setdefault(entry.exact, []).append(entry.seq)
         if self.translations:
@@ -1009,7 +1007,7 @@ class StoryIndex:
 
     def _drop(self, seq: int) -> None:
         entry = self._entries.pop(seq)
-        for key in entry.posted:
+        for key in _posted(entry.sketch):
             _remove(self._postings, key, seq)
         _remove(self._exact, entry.exact, seq)
         if self.translations:
