@@ -25,8 +25,6 @@ from typing import Any, NamedTuple
 import orjson
 
 from bench import bench_dates, bench_dedup, bench_places
-from streams.places import resolve_places
-from streams.records import Article
 
 
 class Found(NamedTuple):
@@ -88,11 +86,8 @@ def places_rows() -> list[tuple[str, str, str]]:
             (m["start"], m["end"], p["lat"], p["lon"]) for p in by_text[text]["places"] for m in p["mentions"]
         ]
 
-    def direct(text: str) -> list[bench_places.Mention]:
-        named = resolve_places(Article(id="lgl", body=text, language="en"))[0]
-        return [(m.start, m.end, p.lat, p.lon) for p in named for m in p.mentions]
-
-    got, stage = bench_places.end_to_end(docs, contract), bench_places.end_to_end(docs, direct)
+    got = bench_places.end_to_end(docs, contract)
+    stage = bench_places.end_to_end(docs, bench_places.stage_mentions)
     figures = lambda f: f"{f['p']:.3f} / {f['r']:.3f} / {f['f1']:.3f}; @161 km {f['acc161_matched']:.3f}"  # noqa: E731
     return [("places, LGL end to end: P / R / F1; accuracy@161 km of matched", figures(got), figures(stage))]
 

@@ -125,14 +125,7 @@ def bench_lgl(docs) -> dict[str, float]:
             if p is not None:
                 hit161 += km(p.lat, p.lon, lat, lon) <= 161
                 hitid += p.geonameid == gid
-    found = end_to_end(
-        docs,
-        lambda text: [
-            (m.start, m.end, p.lat, p.lon)
-            for p in resolve_places(Article(id="lgl", body=text, language="en"))[0]
-            for m in p.mentions
-        ],
-    )
+    found = end_to_end(docs, stage_mentions)
     return {
         "gold_n": n,
         "acc161": hit161 / n if n else 0.0,
@@ -143,6 +136,12 @@ def bench_lgl(docs) -> dict[str, float]:
 
 
 Mention = tuple[int, int, float, float]  # start, end, lat, lon of the place it names
+
+
+def stage_mentions(text: str) -> list[Mention]:
+    """Return the toponyms the places stage finds in an English `text`, as `end_to_end` reads them."""
+    named = resolve_places(Article(id="lgl", body=text, language="en"))[0]
+    return [(m.start, m.end, p.lat, p.lon) for p in named for m in p.mentions]
 
 
 def end_to_end(docs, mentions_of: Callable[[str], list[Mention]]) -> dict[str, float]:
