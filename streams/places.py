@@ -481,7 +481,7 @@ def _spot(text: str, skip: list[tuple[int, int]]) -> list[_Mention]:
             continue
         j, codes, via_skeleton = found
         m = _Mention(s, caps[j][1], codes, skeleton=via_skeleton, single=j == i)
-        if codes[0] & 3 != gz.NAME_DEMONYM or not all(c & 3 == gz.NAME_DEMONYM for c in codes):
+        if any(c & 3 != gz.NAME_DEMONYM for c in codes):
             # A qualifier after the name: "Donetsk Oblast", "Donetsk region", "Laurel County".
             gap, word = _word_after(text, m.end)
             q = lang.suffixes.get(_fold_fast(word)) if gap in (" ", "\u00a0", "-") else None
