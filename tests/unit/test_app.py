@@ -81,3 +81,22 @@ async def test_a_send_that_fails_is_logged_with_the_input_it_was_for(caplog):
     delivery.set_exception(ConnectionError("broker gone"))
     await asyncio.sleep(0)
     assert "wire.articles" in caplog.text and "@7 not written" in caplog.text
+
+
+async def test_table_recovery_seeks_the_input_partitions_before_it_resumes_them():
+    from types import SimpleNamespace
+
+    calls: list[object] = []
+
+    async def perform_seek() -> None:
+        calls.append("seek to committed offsets")
+
+    async def on_recovery_completed(generation_id: int = 0) -> None:
+        calls.append(("resume input partitions", generation_id))
+
+    recovery = SimpleNamespace(on_recovery_completed=on_recovery_completed)
+    app = SimpleNamespace(consumer=SimpleNamespace(perform_seek=perform_seek))
+    app.tables = SimpleNamespace(recovery=recovery)
+    wiring._seek_before_streams_resume(app)
+    await recovery.on_recovery_completed(7)
+    assert calls == ["seek to committed offsets", ("resume input partitions", 7)]
