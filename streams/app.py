@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +66,8 @@ class NewswireApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         _warn_on_gaps(self.consumer)
+        _read_again_what_was_skipped(self)
+        _seek_uncommitted_to_earliest(self)
         _seek_before_streams_resume(self)  # before the handover log wraps the seek: log it once
         _log_offsets_at_handover(self)
 
@@ -82,6 +85,88 @@ def _warn_on_gaps(consumer: faust.types.ConsumerT) -> None:
         await add_gap(tp, offset_from, offset_to)
 
     consumer._add_gap = add_gap_loudly  # type: ignore[attr-defined]
+
+
+def _read_again_what_was_skipped(app: faust.App, retry_after: float = 30.0) -> None:
+    """Never commit past a record the agents skipped; read its partition again from that record.
+
+    Faust's commit takes the run of acked offsets that starts next to the committed one, but lets it
+    start one further: the record at the committed offset itself may be missing from the run. Around
+    a rebalance Faust's stream can skip such a record without acking it, and it was then never
+    processed: 1 of 4,000 inputs in one of three runs of the integration tests under load.
+    Such a record is neither acked nor held by an agent while later ones are acked: the partition is
+    read again from it (the records after it come twice; their events are byte-identical). Seen
+    since: a copy from before a rebalance, held but never to be acked, kept a commit 599 records
+    behind until the worker stopped; such copies do not count as held.
+    """
+    consumer = app.consumer
+    new_offset = consumer._new_offset  # type: ignore[attr-defined]
+    asked: dict[Any, tuple[int, float]] = {}  # partition -> (offset, when) of the last read-again
+    seeking: set[asyncio.Future[None]] = set()
+
+    def new_offset_after_no_skipped_record(tp: Any) -> int | None:
+        committed = consumer._committed_offset[tp]  # type: ignore[attr-defined]
+        acked = consumer._acked[tp]  # type: ignore[attr-defined]
+        if committed is None or not acked or consumer._gap[tp] or min(acked) <= committed:  # type: ignore[attr-defined]
+            return new_offset(tp)
+        # A message of an earlier generation can linger there, never to be acked: it does not count.
+        generation = app.consumer_generation_id
+        held = any(
+            m.tp == tp and m.offset == committed and m.generation_id == generation
+            for m in consumer._unacked_messages  # type: ignore[attr-defined]
+        )
+        offset, when = asked.get(tp, (-1, 0.0))
+        if not held and (offset != committed or time.monotonic() - when > retry_after):
+            log.warning("%s@%d was skipped, %d later acked: reading it again", tp, committed, len(acked))
+            asked[tp] = (committed, time.monotonic())
+            seek = asyncio.ensure_future(read_again(tp, committed))
+            seeking.add(seek)
+            seek.add_done_callback(seeking.discard)
+        return None
+
+    async def read_again(tp: Any, offset: int) -> None:
+        # With the flow stopped, Faust abandons the batch in hand, whose later records would move
+        # the read offset past `offset` again: the record read again would be dropped. If that
+        # still happens, the commit waits and the record is asked for again `retry_after` later.
+        consumer.stop_flow()
+        try:
+            await asyncio.sleep(0.1)
+            await consumer.seek(tp, offset)
+        except Exception as error:  # the partition may have moved in a rebalance meanwhile
+            log.warning("reading %s again from %d failed: %r", tp, offset, error)
+        finally:
+            if not app.rebalancing and not app.should_stop:  # else the rebalance or stop owns the flow
+                consumer.resume_flow()
+
+    consumer._new_offset = new_offset_after_no_skipped_record  # type: ignore[attr-defined]
+
+
+def _seek_uncommitted_to_earliest(app: faust.App) -> None:
+    """Make Faust's seek to the committed offsets move a partition with no committed offset yet to
+    its earliest record, where `consumer_auto_offset_reset="earliest"` first placed it.
+
+    aiokafka's `seek_to_committed` leaves such a partition where it is. Faust seeks back to the
+    committed offsets to read again the records it fetched but did not pass to its agents (during a
+    rebalance, or while its flow is stopped); before a group's first commit those records were lost:
+    79 of 4,000 in one run of the two-worker takeover test, the first 60 or so of two partitions.
+    Changelog partitions are left alone: table recovery places them itself.
+    """
+    consumer = app.consumer
+    seek = consumer.perform_seek
+
+    async def seek_to_committed_or_earliest() -> None:
+        await seek()
+        changelogs = app.tables.changelog_topics
+        uncommitted = [
+            tp
+            for tp in consumer.assignment()
+            if consumer._committed_offset.get(tp) is None and tp.topic not in changelogs  # type: ignore[attr-defined]
+        ]
+        if uncommitted:
+            for tp, offset in (await consumer.earliest_offsets(*uncommitted)).items():
+                await consumer.seek(tp, offset)
+
+    consumer.perform_seek = seek_to_committed_or_earliest  # type: ignore[method-assign]
 
 
 def _seek_before_streams_resume(app: faust.App) -> None:

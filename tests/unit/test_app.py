@@ -100,3 +100,75 @@ async def test_table_recovery_seeks_the_input_partitions_before_it_resumes_them(
     wiring._seek_before_streams_resume(app)
     await recovery.on_recovery_completed(7)
     assert calls == ["seek to committed offsets", ("resume input partitions", 7)]
+
+
+async def test_a_partition_with_no_committed_offset_is_sought_to_its_earliest_record():
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    committed, fresh, changelog = TP("wire.articles", 0), TP("wire.articles", 1), TP("app-index-changelog", 0)
+    sought: dict[TP, int] = {}
+
+    async def perform_seek() -> None:
+        sought[committed] = 41  # what aiokafka's seek_to_committed does: nothing for the other two
+
+    async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
+        return {tp: 3 for tp in partitions}
+
+    async def seek(tp: TP, offset: int) -> None:
+        sought[tp] = offset
+
+    consumer = SimpleNamespace(
+        perform_seek=perform_seek,
+        earliest_offsets=earliest_offsets,
+        seek=seek,
+        assignment=lambda: {committed, fresh, changelog},
+        _committed_offset={committed: 41},
+    )
+    app = SimpleNamespace(consumer=consumer, tables=SimpleNamespace(changelog_topics={changelog.topic}))
+    wiring._seek_uncommitted_to_earliest(app)
+    await consumer.perform_seek()
+    assert sought == {committed: 41, fresh: 3}
+
+
+async def test_a_skipped_record_stops_the_commit_and_is_read_again():
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    tp = TP("wire.articles", 0)
+    calls: list[object] = []
+
+    async def seek(partition: TP, offset: int) -> None:
+        calls.append(("seek", partition, offset))
+
+    consumer = SimpleNamespace(
+        _new_offset=lambda partition: 99,  # Faust's own answer: past offset 4, which nobody acked
+        _committed_offset=defaultdict(lambda: None, {tp: 4}),
+        _acked=defaultdict(list, {tp: [5, 6, 7]}),
+        _gap=defaultdict(list),
+        _unacked_messages=[],
+        seek=seek,
+        stop_flow=lambda: calls.append("stop flow"),
+        resume_flow=lambda: calls.append("resume flow"),
+    )
+    app = SimpleNamespace(consumer=consumer, consumer_generation_id=2, rebalancing=False, should_stop=False)
+    wiring._read_again_what_was_skipped(app)
+    assert consumer._new_offset(tp) is None
+    await asyncio.sleep(0.3)
+    assert calls == ["stop flow", ("seek", tp, 4), "resume flow"]
+    assert consumer._new_offset(tp) is None and len(calls) == 3  # asked once, not at every commit
+
+    other = TP("wire.articles", 1)  # an agent still holds the record: no reading again, no commit
+    consumer._committed_offset[other], consumer._acked[other] = 4, [5]
+    consumer._unacked_messages = [SimpleNamespace(tp=other, offset=4, generation_id=2)]
+    assert consumer._new_offset(other) is None and len(calls) == 3
+    consumer._unacked_messages[0].generation_id = 1  # held since an earlier generation: never acked
+    assert consumer._new_offset(other) is None
+    await asyncio.sleep(0.3)
+    assert calls[3:] == ["stop flow", ("seek", other, 4), "resume flow"]
+
+    consumer._acked[tp] = [4, 5, 6, 7]  # read again and acked: Faust's commit goes on
+    assert consumer._new_offset(tp) == 99
