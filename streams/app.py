@@ -87,7 +87,7 @@ def _warn_on_gaps(consumer: faust.types.ConsumerT) -> None:
     consumer._add_gap = add_gap_loudly  # type: ignore[attr-defined]
 
 
-def _read_again_what_was_skipped(app: faust.App, retry_after: float = 30.0) -> None:
+def _read_again_what_was_skipped(app: faust.App, retry_after: float = 30.0, attempts: int = 3) -> None:
     """Never commit past a record the agents skipped; read its partition again from that record.
 
     Faust's commit takes the run of acked offsets that starts next to the committed one, but lets it
@@ -95,13 +95,15 @@ def _read_again_what_was_skipped(app: faust.App, retry_after: float = 30.0) -> N
     a rebalance Faust's stream can skip such a record without acking it, and it was then never
     processed: 1 of 4,000 inputs in one of three runs of the integration tests under load.
     Such a record is neither acked nor held by an agent while later ones are acked: the partition is
-    read again from it (the records after it come twice; their events are byte-identical). Seen
+    read again from it (the records after it come twice; their events are byte-identical). If it is
+    still missing after `attempts` tries `retry_after` seconds apart, the commit goes past it: an
+    input topic written by a transactional producer has offsets that hold no record. Seen
     since: a copy from before a rebalance, held but never to be acked, kept a commit 599 records
     behind until the worker stopped; such copies do not count as held.
     """
     consumer = app.consumer
     new_offset = consumer._new_offset  # type: ignore[attr-defined]
-    asked: dict[Any, tuple[int, float]] = {}  # partition -> (offset, when) of the last read-again
+    asked: dict[Any, tuple[int, float, int]] = {}  # partition -> (offset, when, tries) of the last read-again
     seeking: set[asyncio.Future[None]] = set()
 
     def new_offset_after_no_skipped_record(tp: Any) -> int | None:
@@ -115,14 +117,23 @@ def _read_again_what_was_skipped(app: faust.App, retry_after: float = 30.0) -> N
             m.tp == tp and m.offset == committed and m.generation_id == generation
             for m in consumer._unacked_messages  # type: ignore[attr-defined]
         )
-        offset, when = asked.get(tp, (-1, 0.0))
-        if not held and (offset != committed or time.monotonic() - when > retry_after):
+        offset, when, tries = asked.get(tp, (-1, 0.0, 0))
+        if offset == committed and tries > attempts:  # given up on, below
+            return new_offset(tp)
+        if held or (offset == committed and time.monotonic() - when <= retry_after):
+            return None
+        tries = tries + 1 if offset == committed else 1
+        asked[tp] = (committed, time.monotonic(), tries)
+        if tries <= attempts:
             log.warning("%s@%d was skipped, %d later acked: reading it again", tp, committed, len(acked))
-            asked[tp] = (committed, time.monotonic())
             seek = asyncio.ensure_future(read_again(tp, committed))
             seeking.add(seek)
             seek.add_done_callback(seeking.discard)
-        return None
+            return None
+        # Read again and still missing: no record there (a transaction marker) or one Faust will
+        # not pass on. Committing past it beats holding the partition's commits forever.
+        log.warning("%s@%d still missing after reading it again: committing past it", tp, committed)
+        return new_offset(tp)
 
     async def read_again(tp: Any, offset: int) -> None:
         # With the flow stopped, Faust abandons the batch in hand, whose later records would move

@@ -172,3 +172,35 @@ async def test_a_skipped_record_stops_the_commit_and_is_read_again():
 
     consumer._acked[tp] = [4, 5, 6, 7]  # read again and acked: Faust's commit goes on
     assert consumer._new_offset(tp) == 99
+
+
+async def test_a_record_still_missing_after_reading_it_again_is_committed_past():
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    tp = TP("wire.articles", 0)
+    seeks: list[int] = []
+
+    async def seek(partition: TP, offset: int) -> None:
+        seeks.append(offset)
+
+    consumer = SimpleNamespace(
+        _new_offset=lambda partition: 99,
+        _committed_offset=defaultdict(lambda: None, {tp: 4}),  # 4: a transaction marker, no record
+        _acked=defaultdict(list, {tp: [5, 6, 7]}),
+        _gap=defaultdict(list),
+        _unacked_messages=[],
+        seek=seek,
+        stop_flow=lambda: None,
+        resume_flow=lambda: None,
+    )
+    app = SimpleNamespace(consumer=consumer, consumer_generation_id=2, rebalancing=False, should_stop=False)
+    wiring._read_again_what_was_skipped(app, retry_after=0.05, attempts=2)
+    for _ in range(2):
+        assert consumer._new_offset(tp) is None
+        await asyncio.sleep(0.3)
+    assert seeks == [4, 4]
+    assert consumer._new_offset(tp) == 99 and consumer._new_offset(tp) == 99
+    assert seeks == [4, 4]
