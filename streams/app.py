@@ -167,11 +167,10 @@ def _seek_uncommitted_to_earliest(app: faust.App) -> None:
 
     async def seek_to_committed_or_earliest() -> None:
         await seek()
-        changelogs = app.tables.changelog_topics
         uncommitted = [
             tp
             for tp in consumer.assignment()
-            if consumer._committed_offset.get(tp) is None and tp.topic not in changelogs  # type: ignore[attr-defined]
+            if consumer._committed_offset.get(tp) is None and not consumer._is_changelog_tp(tp)  # type: ignore[attr-defined]
         ]
         if uncommitted:
             for tp, offset in (await consumer.earliest_offsets(*uncommitted)).items():

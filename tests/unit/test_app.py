@@ -1,10 +1,13 @@
 """The Faust agents, driven through `test_context` (no broker): every input yields one record."""
 
 import asyncio
+from collections import defaultdict
+from types import SimpleNamespace
 from unittest.mock import AsyncMock, patch
 
 import orjson
 import pytest
+from faust.types import TP
 
 from streams import app as wiring
 
@@ -71,8 +74,6 @@ async def test_decide_dead_letters_a_record_that_is_not_a_pending_event(faust_ap
 
 
 async def test_a_send_that_fails_is_logged_with_the_input_it_was_for(caplog):
-    from types import SimpleNamespace
-
     from faust.types.tuples import ConsumerMessage
 
     message = ConsumerMessage("wire.articles", 2, 7, 0.0, 0, [], b"k", b"v", None)
@@ -84,8 +85,6 @@ async def test_a_send_that_fails_is_logged_with_the_input_it_was_for(caplog):
 
 
 async def test_table_recovery_seeks_the_input_partitions_before_it_resumes_them():
-    from types import SimpleNamespace
-
     calls: list[object] = []
 
     async def perform_seek() -> None:
@@ -103,10 +102,6 @@ async def test_table_recovery_seeks_the_input_partitions_before_it_resumes_them(
 
 
 async def test_a_partition_with_no_committed_offset_is_sought_to_its_earliest_record():
-    from types import SimpleNamespace
-
-    from faust.types import TP
-
     committed, fresh, changelog = TP("wire.articles", 0), TP("wire.articles", 1), TP("app-index-changelog", 0)
     sought: dict[TP, int] = {}
 
@@ -125,21 +120,16 @@ async def test_a_partition_with_no_committed_offset_is_sought_to_its_earliest_re
         seek=seek,
         assignment=lambda: {committed, fresh, changelog},
         _committed_offset={committed: 41},
+        _is_changelog_tp=lambda tp: tp == changelog,
     )
-    app = SimpleNamespace(consumer=consumer, tables=SimpleNamespace(changelog_topics={changelog.topic}))
+    app = SimpleNamespace(consumer=consumer)
     wiring._seek_uncommitted_to_earliest(app)
     await consumer.perform_seek()
     assert sought == {committed: 41, fresh: 3}
 
 
-async def test_a_skipped_record_stops_the_commit_and_is_read_again():
-    from collections import defaultdict
-    from types import SimpleNamespace
-
-    from faust.types import TP
-
-    tp = TP("wire.articles", 0)
-    calls: list[object] = []
+def _skipping_consumer(tp: TP, calls: list[object]) -> SimpleNamespace:
+    """A stand-in for Faust's consumer with record `tp`@4 neither acked nor held, 5 to 7 acked."""
 
     async def seek(partition: TP, offset: int) -> None:
         calls.append(("seek", partition, offset))
@@ -154,7 +144,14 @@ async def test_a_skipped_record_stops_the_commit_and_is_read_again():
         stop_flow=lambda: calls.append("stop flow"),
         resume_flow=lambda: calls.append("resume flow"),
     )
-    app = SimpleNamespace(consumer=consumer, consumer_generation_id=2, rebalancing=False, should_stop=False)
+    return SimpleNamespace(consumer=consumer, consumer_generation_id=2, rebalancing=False, should_stop=False)
+
+
+async def test_a_skipped_record_stops_the_commit_and_is_read_again():
+    tp = TP("wire.articles", 0)
+    calls: list[object] = []
+    app = _skipping_consumer(tp, calls)
+    consumer = app.consumer
     wiring._read_again_what_was_skipped(app)
     assert consumer._new_offset(tp) is None
     await asyncio.sleep(0.3)
@@ -175,32 +172,15 @@ async def test_a_skipped_record_stops_the_commit_and_is_read_again():
 
 
 async def test_a_record_still_missing_after_reading_it_again_is_committed_past():
-    from collections import defaultdict
-    from types import SimpleNamespace
-
-    from faust.types import TP
-
-    tp = TP("wire.articles", 0)
-    seeks: list[int] = []
-
-    async def seek(partition: TP, offset: int) -> None:
-        seeks.append(offset)
-
-    consumer = SimpleNamespace(
-        _new_offset=lambda partition: 99,
-        _committed_offset=defaultdict(lambda: None, {tp: 4}),  # 4: a transaction marker, no record
-        _acked=defaultdict(list, {tp: [5, 6, 7]}),
-        _gap=defaultdict(list),
-        _unacked_messages=[],
-        seek=seek,
-        stop_flow=lambda: None,
-        resume_flow=lambda: None,
-    )
-    app = SimpleNamespace(consumer=consumer, consumer_generation_id=2, rebalancing=False, should_stop=False)
+    tp = TP("wire.articles", 0)  # offset 4: a transaction marker, no record
+    calls: list[object] = []
+    app = _skipping_consumer(tp, calls)
+    consumer = app.consumer
     wiring._read_again_what_was_skipped(app, retry_after=0.05, attempts=2)
     for _ in range(2):
         assert consumer._new_offset(tp) is None
         await asyncio.sleep(0.3)
-    assert seeks == [4, 4]
+    seeks = [call for call in calls if call[0] == "seek"]
+    assert seeks == [("seek", tp, 4)] * 2
     assert consumer._new_offset(tp) == 99 and consumer._new_offset(tp) == 99
-    assert seeks == [4, 4]
+    assert [call for call in calls if call[0] == "seek"] == seeks
